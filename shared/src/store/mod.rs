@@ -1,0 +1,133 @@
+//! The storage port: a narrow view of one DynamoDB table, with two adapters that keep the same
+//! condition and transaction semantics (DynamoDB itself, and an embedded in-process table).
+
+pub mod dynamodb;
+pub mod keys;
+pub mod memory;
+
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod contract;
+
+use async_trait::async_trait;
+pub use serde_dynamo::{AttributeValue, Item};
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+
+/// A secondary index of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Index {
+    pub name: &'static str,
+    pub partition_key: &'static str,
+    /// A number attribute.
+    pub sort_key: &'static str,
+    /// Attributes the index holds besides the table's and its own keys (INCLUDE projection).
+    pub projected: &'static [&'static str],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Key {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+
+    pub fn of(item: &Item) -> Option<Key> {
+        match (item.get(PK), item.get(SK)) {
+            (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => {
+                Some(Key::new(pk.clone(), sk.clone()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What must hold of the current item for a write to apply.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Condition {
+    /// No item has this key.
+    NotExists,
+    /// The item exists and `attribute` equals `value`.
+    Equals {
+        attribute: &'static str,
+        value: AttributeValue,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Write {
+    Put {
+        item: Item,
+        condition: Option<Condition>,
+    },
+    Delete {
+        key: Key,
+        condition: Option<Condition>,
+    },
+}
+
+impl Write {
+    pub fn key(&self) -> Option<Key> {
+        match self {
+            Write::Put { item, .. } => Key::of(item),
+            Write::Delete { key, .. } => Some(key.clone()),
+        }
+    }
+}
+
+/// At most this many writes in one atomic call (DynamoDB's TransactWriteItems limit).
+pub const MAX_WRITES: usize = 100;
+/// At most this many keys in one batch read (DynamoDB's BatchGetItem limit).
+pub const MAX_BATCH_GET: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Throttling, time-outs, network: worth a retry later.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Why an atomic write did not apply; nothing of it was written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The conditions of these writes (by index) failed; `existing` is the item each one met.
+    #[error("condition failed on writes {failed:?}")]
+    ConditionFailed { failed: Vec<FailedCondition> },
+    /// Another transaction held one of the items; the whole write may be retried.
+    #[error("transaction conflict")]
+    Contention,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedCondition {
+    pub index: usize,
+    pub existing: Option<Item>,
+}
+
+#[async_trait]
+pub trait Table: Send + Sync {
+    /// One item by key, strongly consistent.
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+
+    /// The items of up to [`MAX_BATCH_GET`] keys, strongly consistent, in no particular order;
+    /// missing keys are left out.
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError>;
+
+    /// Every item of an index partition, ascending by the index's sort key, with the index's
+    /// projected attributes only. Eventually consistent on DynamoDB.
+    async fn query_index(&self, index: &Index, partition: &str) -> Result<Vec<Item>, StoreError>;
+
+    /// Applies up to [`MAX_WRITES`] writes on distinct keys all together or not at all.
+    async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError>;
+}
