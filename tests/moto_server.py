@@ -5,6 +5,7 @@ without a lock, so concurrent transactions could corrupt each other. Prints the 
 until its standard input closes (the test process that started it has ended).
 """
 
+import logging
 import os
 import sys
 import threading
@@ -19,6 +20,7 @@ def exit_when_parent_ends() -> None:
 
 
 def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server("127.0.0.1", port, app, threaded=False)

@@ -128,16 +128,19 @@ impl ApiError {
         match self {
             ApiError::Validation(_) => ("/problems/validation", "Invalid request"),
             ApiError::MalformedBody(_) => ("/problems/malformed-body", "Malformed request body"),
-            ApiError::MissingCredentials => ("/problems/unauthenticated", "Authentication required"),
+            ApiError::MissingCredentials => {
+                ("/problems/unauthenticated", "Authentication required")
+            }
             ApiError::InvalidToken(_) => ("/problems/invalid-token", "Invalid token"),
             ApiError::Forbidden(_) => ("/problems/forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("/problems/not-found", "Not found"),
             ApiError::MethodNotAllowed(_) => ("/problems/method-not-allowed", "Method not allowed"),
             ApiError::Conflict { .. } => ("/problems/conflict", "Conflict"),
             ApiError::Ambiguous { .. } => ("/problems/ambiguous-match", "Ambiguous match"),
-            ApiError::ConcurrentModification => {
-                ("/problems/concurrent-modification", "Concurrent modification")
-            }
+            ApiError::ConcurrentModification => (
+                "/problems/concurrent-modification",
+                "Concurrent modification",
+            ),
             ApiError::PayloadTooLarge(_) => ("/problems/payload-too-large", "Payload too large"),
             ApiError::UnsupportedMediaType => {
                 ("/problems/unsupported-media-type", "Unsupported media type")
@@ -232,8 +235,14 @@ mod tests {
         let body = body_json(&response);
         assert_eq!(body["status"], 400);
         assert_eq!(body["type"], "/problems/validation");
-        assert_eq!(body["errors"]["uids[1].uid"][0], "not a valid e-mail address");
-        assert_eq!(body["errors"]["customerType"].as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            body["errors"]["uids[1].uid"][0],
+            "not a valid e-mail address"
+        );
+        assert_eq!(
+            body["errors"]["customerType"].as_array().map(Vec::len),
+            Some(1)
+        );
     }
 
     #[test]

@@ -5,14 +5,24 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
+use std::sync::Arc;
+
+use answerpal::auth::{AuthConfig, Authenticator, hs256_token};
+use answerpal::http::{ALL_FAMILIES, Api};
+use answerpal::store::Table;
 use answerpal::store::dynamodb::{self, CallCounter, DynamoTable};
+use answerpal::store::memory::MemoryTable;
+use lambda_http::http::HeaderMap;
+use lambda_http::{Body, Request};
+use serde_json::Value;
 
 /// moto's child process (kept so its stdin stays open while tests run) and its endpoint.
 static MOTO: OnceLock<(Child, String)> = OnceLock::new();
 
 fn start_moto() -> (Child, String) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| format!("{root}/.venv/bin/python"));
+    let python =
+        std::env::var("MOTO_PYTHON").unwrap_or_else(|_| format!("{root}/.venv/bin/python"));
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/moto_server.py");
     let mut child = Command::new(&python)
         .arg(script)
@@ -46,6 +56,138 @@ pub async fn fresh_dynamo_table() -> (DynamoTable, CallCounter) {
     let client = dynamodb::client(Some(&dynamodb_endpoint()), Some(counter.clone())).await;
     let name = format!("test-{:016x}", fastrand::u64(..));
     let table = DynamoTable::new(client, name);
-    table.create_if_missing().await.expect("create the test table");
+    table
+        .create_if_missing()
+        .await
+        .expect("create the test table");
     (table, counter)
+}
+
+/// The secret the suites sign their HS256 tokens with.
+pub const TEST_SECRET: &str = "api-test-secret";
+
+/// The whole API, in process, on one store.
+pub struct TestApi {
+    api: Api,
+    /// DynamoDB calls made so far, on the DynamoDB store.
+    pub calls: Option<CallCounter>,
+}
+
+/// A response, its body read as JSON (`Null` when empty).
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub fn token(customer_id: u64) -> String {
+    hs256_token(TEST_SECRET, customer_id, 3600).expect("sign a test token")
+}
+
+fn authenticator() -> Authenticator {
+    Authenticator::new(&AuthConfig {
+        secret: Some(TEST_SECRET.into()),
+        public_key_pem: None,
+        issuer: None,
+        audience: None,
+    })
+    .expect("test auth config")
+}
+
+impl TestApi {
+    pub fn on(table: Arc<dyn Table>, calls: Option<CallCounter>) -> Self {
+        TestApi {
+            api: Api::new(table, authenticator(), ALL_FAMILIES),
+            calls,
+        }
+    }
+
+    pub async fn memory() -> Self {
+        Self::on(Arc::new(MemoryTable::new()), None)
+    }
+
+    pub async fn dynamodb() -> Self {
+        let (table, calls) = fresh_dynamo_table().await;
+        Self::on(Arc::new(table), Some(calls))
+    }
+
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
+    /// DynamoDB calls made so far (0 on the embedded table).
+    pub fn call_count(&self) -> u64 {
+        self.calls.as_ref().map_or(0, CallCounter::get)
+    }
+
+    /// Sends a request as `tenant` (no Authorization header for `None`) with a JSON body.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        tenant: Option<u64>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut builder = lambda_http::http::Request::builder()
+            .method(method)
+            .uri(path);
+        if let Some(tenant) = tenant {
+            builder = builder.header("authorization", format!("Bearer {}", token(tenant)));
+        }
+        let body = match body {
+            Some(json) => {
+                builder = builder.header("content-type", "application/json");
+                Body::Text(json.to_string())
+            }
+            None => Body::Empty,
+        };
+        self.raw(builder.body(body).expect("valid request")).await
+    }
+
+    pub async fn raw(&self, request: Request) -> TestResponse {
+        let response = self.api.handle(request).await;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes: &[u8] = response.body().as_ref();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(bytes).expect("every response body is JSON")
+        };
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, tenant: u64) -> TestResponse {
+        self.send("GET", path, Some(tenant), None).await
+    }
+
+    pub async fn post(&self, path: &str, tenant: u64, body: Value) -> TestResponse {
+        self.send("POST", path, Some(tenant), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, tenant: u64, body: Value) -> TestResponse {
+        self.send("PUT", path, Some(tenant), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, tenant: u64) -> TestResponse {
+        self.send("DELETE", path, Some(tenant), None).await
+    }
+
+    /// Creates an end user and returns its read DTO; panics unless 201.
+    pub async fn create(&self, tenant: u64, body: Value) -> Value {
+        let response = self.post("/api/EndUsers", tenant, body).await;
+        assert_eq!(response.status, 201, "create failed: {:?}", response.body);
+        response.body
+    }
 }

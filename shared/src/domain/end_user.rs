@@ -88,11 +88,7 @@ pub struct EndUser {
 }
 
 /// `firstname lastname`, trimmed, from whichever parts are set.
-pub fn display_name(
-    name: Option<&str>,
-    firstname: Option<&str>,
-    lastname: Option<&str>,
-) -> String {
+pub fn display_name(name: Option<&str>, firstname: Option<&str>, lastname: Option<&str>) -> String {
     match name {
         Some(name) => name.to_owned(),
         None => [firstname, lastname]
@@ -323,14 +319,18 @@ impl ScalarChanges {
         };
         let country = coded("country", &body.country);
         let lang = coded("lang", &body.lang);
-        let country = country.try_map(|raw| CountryCode::parse(&raw)).unwrap_or_else(|message| {
-            errors.add("country", message);
-            Change::Keep
-        });
-        let lang = lang.try_map(|raw| parse_lang(&raw)).unwrap_or_else(|message| {
-            errors.add("lang", message);
-            Change::Keep
-        });
+        let country = country
+            .try_map(|raw| CountryCode::parse(&raw))
+            .unwrap_or_else(|message| {
+                errors.add("country", message);
+                Change::Keep
+            });
+        let lang = lang
+            .try_map(|raw| parse_lang(&raw))
+            .unwrap_or_else(|message| {
+                errors.add("lang", message);
+                Change::Keep
+            });
         let customer_type = match body.customer_type.as_deref().map(CustomerType::parse) {
             None => None,
             Some(Ok(parsed)) => parsed,
@@ -389,7 +389,11 @@ pub struct Revision {
 }
 
 /// Validates a create body into a new end user with IDs from `block`.
-pub fn create(body: &EndUserBody, block: &mut IdBlock, now: Timestamp) -> Result<Revision, FieldErrors> {
+pub fn create(
+    body: &EndUserBody,
+    block: &mut IdBlock,
+    now: Timestamp,
+) -> Result<Revision, FieldErrors> {
     let mut errors = FieldErrors::default();
     let scalars = ScalarChanges::parse(body, &mut errors);
     let mut user = EndUser::empty(block.base(), now);
@@ -456,41 +460,45 @@ fn apply_uid_entries(
     errors: &mut FieldErrors,
 ) -> HashMap<Uid, String> {
     let country = user.country;
-    let mut list: Vec<(StoredUid, Origin)> =
-        user.uids.drain(..).map(|u| (u, Origin::Untouched)).collect();
+    let mut list: Vec<(StoredUid, Origin)> = user
+        .uids
+        .drain(..)
+        .map(|u| (u, Origin::Untouched))
+        .collect();
     let mut in_request: HashMap<Uid, usize> = HashMap::new();
     let mut primary_by_type: BTreeMap<UidType, usize> = BTreeMap::new();
     let mut seen_ids = HashSet::new();
 
-    let mut read_uid = |i: usize, uid_type: Option<UidType>, raw: Option<&str>, errors: &mut FieldErrors| {
-        let uid_type = match uid_type {
-            Some(t) => Some(t),
-            None => match entries[i].uid_type.as_deref() {
-                Some(raw_type) => UidType::parse(raw_type)
-                    .map_err(|m| errors.add(format!("uids[{i}].uidType"), m))
-                    .ok(),
-                None => {
-                    errors.add(format!("uids[{i}].uidType"), "is required");
-                    None
-                }
-            },
+    let mut read_uid =
+        |i: usize, uid_type: Option<UidType>, raw: Option<&str>, errors: &mut FieldErrors| {
+            let uid_type = match uid_type {
+                Some(t) => Some(t),
+                None => match entries[i].uid_type.as_deref() {
+                    Some(raw_type) => UidType::parse(raw_type)
+                        .map_err(|m| errors.add(format!("uids[{i}].uidType"), m))
+                        .ok(),
+                    None => {
+                        errors.add(format!("uids[{i}].uidType"), "is required");
+                        None
+                    }
+                },
+            };
+            let Some(raw) = raw else {
+                errors.add(format!("uids[{i}].uid"), "is required");
+                return None;
+            };
+            let uid = Uid::parse(uid_type?, raw, country)
+                .map_err(|m| errors.add(format!("uids[{i}].uid"), m))
+                .ok()?;
+            if let Some(first) = in_request.insert(uid.clone(), i) {
+                errors.add(
+                    format!("uids[{i}].uid"),
+                    format!("is the same UID as uids[{first}]"),
+                );
+                return None;
+            }
+            Some(uid)
         };
-        let Some(raw) = raw else {
-            errors.add(format!("uids[{i}].uid"), "is required");
-            return None;
-        };
-        let uid = Uid::parse(uid_type?, raw, country)
-            .map_err(|m| errors.add(format!("uids[{i}].uid"), m))
-            .ok()?;
-        if let Some(first) = in_request.insert(uid.clone(), i) {
-            errors.add(
-                format!("uids[{i}].uid"),
-                format!("is the same UID as uids[{first}]"),
-            );
-            return None;
-        }
-        Some(uid)
-    };
 
     // Entries naming an existing UID.
     for (i, entry) in entries.iter().enumerate() {
@@ -562,7 +570,9 @@ fn apply_uid_entries(
     // One value at most once on the end user.
     let mut holders: HashMap<Uid, (u64, Origin)> = HashMap::new();
     for (stored, origin) in &list {
-        if let Some((other_id, other_origin)) = holders.insert(stored.as_uid(), (stored.id, *origin)) {
+        if let Some((other_id, other_origin)) =
+            holders.insert(stored.as_uid(), (stored.id, *origin))
+        {
             // Name the entry that brought the value in; the other holder may be untouched.
             let (i, held_by) = match (origin, other_origin) {
                 (Origin::Entry(i), _) => (*i, other_id),
@@ -585,13 +595,17 @@ fn apply_uid_entries(
             if let Some(first) = primary_by_type.insert(stored.uid_type, *i) {
                 errors.add(
                     format!("uids[{i}].isPrimary"),
-                    format!("only one {} UID can be primary; uids[{first}] is too", stored.uid_type),
+                    format!(
+                        "only one {} UID can be primary; uids[{first}] is too",
+                        stored.uid_type
+                    ),
                 );
             }
         }
     }
     for (stored, origin) in list.iter_mut() {
-        let marked_here = matches!(origin, Origin::Entry(i) if primary_by_type.get(&stored.uid_type) == Some(i));
+        let marked_here =
+            matches!(origin, Origin::Entry(i) if primary_by_type.get(&stored.uid_type) == Some(i));
         if primary_by_type.contains_key(&stored.uid_type) && !marked_here {
             stored.marked_primary = false;
         }
@@ -655,7 +669,10 @@ mod tests {
         assert_eq!(view.uids.len(), 1);
         assert_eq!(view.uids[0].uid, "jane@example.com");
         assert_eq!(view.uids[0].uid_type, UidType::Email);
-        assert!(view.uids[0].is_primary, "the only UID of its type is primary");
+        assert!(
+            view.uids[0].is_primary,
+            "the only UID of its type is primary"
+        );
         assert!(view.uids[0].end_user_uid_id > view.end_user_id);
     }
 
@@ -740,7 +757,12 @@ mod tests {
             {"uidType": "Phone", "uid": "+32470000002"}
         ]}));
         let view = user.view();
-        let primary: Vec<&str> = view.uids.iter().filter(|u| u.is_primary).map(|u| u.uid.as_str()).collect();
+        let primary: Vec<&str> = view
+            .uids
+            .iter()
+            .filter(|u| u.is_primary)
+            .map(|u| u.uid.as_str())
+            .collect();
         assert_eq!(primary, ["b@example.com", "+32470000001"]);
     }
 
@@ -768,8 +790,13 @@ mod tests {
     #[test]
     fn an_update_that_changes_nothing_keeps_the_version() {
         let user = created(serde_json::json!({"firstname": "Jane"}));
-        let next = update(&user, &body(serde_json::json!({"firstname": "Jane"})), &mut IdBlock::reserve(), now())
-            .expect("valid");
+        let next = update(
+            &user,
+            &body(serde_json::json!({"firstname": "Jane"})),
+            &mut IdBlock::reserve(),
+            now(),
+        )
+        .expect("valid");
         assert_eq!(next.user, user);
     }
 
@@ -806,11 +833,21 @@ mod tests {
         )
         .expect("valid update");
         let view = revision.user.view();
-        let values: Vec<(&str, bool)> = view.uids.iter().map(|u| (u.uid.as_str(), u.is_primary)).collect();
-        assert_eq!(values, [("new@example.com", false), ("second@example.com", true)]);
+        let values: Vec<(&str, bool)> = view
+            .uids
+            .iter()
+            .map(|u| (u.uid.as_str(), u.is_primary))
+            .collect();
+        assert_eq!(
+            values,
+            [("new@example.com", false), ("second@example.com", true)]
+        );
         assert_eq!(revision.uid_paths.len(), 2);
         let new_email = Uid::parse(UidType::Email, "new@example.com", None).expect("valid");
-        assert_eq!(revision.uid_paths.get(&new_email).map(String::as_str), Some("uids[0].uid"));
+        assert_eq!(
+            revision.uid_paths.get(&new_email).map(String::as_str),
+            Some("uids[0].uid")
+        );
     }
 
     #[test]

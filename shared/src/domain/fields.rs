@@ -97,7 +97,10 @@ impl<T> Change<T> {
     }
 
     /// Validates a set value, keeping `Keep` and `Clear` as they are.
-    pub fn try_map<U>(self, parse: impl FnOnce(T) -> Result<U, String>) -> Result<Change<U>, String> {
+    pub fn try_map<U>(
+        self,
+        parse: impl FnOnce(T) -> Result<U, String>,
+    ) -> Result<Change<U>, String> {
         Ok(match self {
             Change::Keep => Change::Keep,
             Change::Clear => Change::Clear,
@@ -153,7 +156,9 @@ pub fn parse_lang(raw: &str) -> Result<String, String> {
     let rest_ok =
         subtags.all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
     if value.len() > 35 || !primary_ok || !rest_ok {
-        return Err("must be a language tag such as nl, en or fr-BE (at most 35 characters)".into());
+        return Err(
+            "must be a language tag such as nl, en or fr-BE (at most 35 characters)".into(),
+        );
     }
     Ok(value.to_owned())
 }
@@ -164,8 +169,14 @@ mod tests {
 
     #[test]
     fn country_codes_are_assigned_codes_stored_upper_case() {
-        assert_eq!(CountryCode::parse(" be ").map(|c| c.to_string()), Ok("BE".into()));
-        assert_eq!(CountryCode::parse("NL").map(|c| c.to_string()), Ok("NL".into()));
+        assert_eq!(
+            CountryCode::parse(" be ").map(|c| c.to_string()),
+            Ok("BE".into())
+        );
+        assert_eq!(
+            CountryCode::parse("NL").map(|c| c.to_string()),
+            Ok("NL".into())
+        );
         for bad in ["", "B", "BEL", "XX", "ZZ", "1E", "Belgium", "É1"] {
             assert!(CountryCode::parse(bad).is_err(), "{bad} accepted");
         }
@@ -173,8 +184,14 @@ mod tests {
 
     #[test]
     fn customer_type_is_case_insensitive_and_empty_means_none() {
-        assert_eq!(CustomerType::parse("customer"), Ok(Some(CustomerType::Customer)));
-        assert_eq!(CustomerType::parse("PARTNER"), Ok(Some(CustomerType::Partner)));
+        assert_eq!(
+            CustomerType::parse("customer"),
+            Ok(Some(CustomerType::Customer))
+        );
+        assert_eq!(
+            CustomerType::parse("PARTNER"),
+            Ok(Some(CustomerType::Partner))
+        );
         assert_eq!(CustomerType::parse(" "), Ok(None));
         assert!(CustomerType::parse("Prospect").is_err());
     }
@@ -196,7 +213,15 @@ mod tests {
         for good in ["nl", "en", "fr-BE", "zh-Hant-TW", "es-419"] {
             assert_eq!(parse_lang(good).as_deref(), Ok(good));
         }
-        for bad in ["", "n", "fr_BE", "fr-", "toolonglanguage", "nl-abcdefghi", &"a".repeat(40)] {
+        for bad in [
+            "",
+            "n",
+            "fr_BE",
+            "fr-",
+            "toolonglanguage",
+            "nl-abcdefghi",
+            &"a".repeat(40),
+        ] {
             assert!(parse_lang(bad).is_err(), "{bad} accepted");
         }
     }

@@ -33,7 +33,9 @@ impl IdBlock {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         // Clamped so a wrong clock still yields positive IDs within 53 bits.
-        let elapsed = now_ms.saturating_sub(EPOCH_MS).clamp(1, (1 << TIME_BITS) - 1);
+        let elapsed = now_ms
+            .saturating_sub(EPOCH_MS)
+            .clamp(1, (1 << TIME_BITS) - 1);
         let random = fastrand::u64(0..(1 << RANDOM_BITS));
         let candidate = (elapsed << (RANDOM_BITS + OFFSET_BITS)) | (random << OFFSET_BITS);
         let previous = LAST_BASE
@@ -86,7 +88,10 @@ mod tests {
     #[test]
     fn one_process_never_reuses_a_block_and_blocks_increase() {
         let bases: Vec<u64> = (0..2000).map(|_| IdBlock::reserve().base()).collect();
-        assert!(bases.windows(2).all(|w| w[1] > w[0]), "bases not increasing");
+        assert!(
+            bases.windows(2).all(|w| w[1] > w[0]),
+            "bases not increasing"
+        );
     }
 
     #[test]

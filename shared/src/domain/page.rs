@@ -53,7 +53,11 @@ impl PageRequest {
                     .ok()
                     .filter(|n| range.contains(n))
                     .ok_or_else(|| {
-                        format!("must be an integer from {} to {}", range.start(), range.end())
+                        format!(
+                            "must be an integer from {} to {}",
+                            range.start(),
+                            range.end()
+                        )
                     }),
             });
             parsed.unwrap_or_else(|message| {
@@ -87,14 +91,21 @@ pub fn parse_sort<T: Copy>(
     default_order: SortOrder,
     errors: &mut FieldErrors,
 ) -> (T, SortOrder) {
-    let names = fields.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    let names = fields
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ");
     let field = match params.single("sortBy") {
         Err(message) => {
             errors.add("sortBy", message);
             fields[0].1
         }
         Ok(None) => fields[0].1,
-        Ok(Some(raw)) => match fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(raw.trim())) {
+        Ok(Some(raw)) => match fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(raw.trim()))
+        {
             Some((_, field)) => *field,
             None => {
                 errors.add("sortBy", format!("must be one of {names}"));
@@ -102,7 +113,10 @@ pub fn parse_sort<T: Copy>(
             }
         },
     };
-    let order = match params.single("sortOrder").map(|v| v.map(|s| s.trim().to_ascii_lowercase())) {
+    let order = match params
+        .single("sortOrder")
+        .map(|v| v.map(|s| s.trim().to_ascii_lowercase()))
+    {
         Err(message) => {
             errors.add("sortOrder", message);
             default_order
@@ -130,7 +144,10 @@ pub fn parse_search(params: &QueryParams, errors: &mut FieldErrors) -> Option<St
         Ok(raw) => {
             let term = raw.map(str::trim).filter(|s| !s.is_empty())?;
             if term.chars().count() > MAX_SEARCH_CHARS {
-                errors.add("search", format!("must be at most {MAX_SEARCH_CHARS} characters"));
+                errors.add(
+                    "search",
+                    format!("must be at most {MAX_SEARCH_CHARS} characters"),
+                );
                 return None;
             }
             Some(term.to_lowercase())
@@ -176,18 +193,31 @@ mod tests {
     fn defaults_apply_when_nothing_is_given() {
         let params = QueryParams::parse("");
         let mut errors = FieldErrors::default();
-        assert_eq!(PageRequest::parse(&params, &mut errors), PageRequest { number: 1, size: 25 });
-        assert_eq!(parse_sort(&params, FIELDS, SortOrder::Asc, &mut errors), (Field::Id, SortOrder::Asc));
+        assert_eq!(
+            PageRequest::parse(&params, &mut errors),
+            PageRequest {
+                number: 1,
+                size: 25
+            }
+        );
+        assert_eq!(
+            parse_sort(&params, FIELDS, SortOrder::Asc, &mut errors),
+            (Field::Id, SortOrder::Asc)
+        );
         assert_eq!(parse_search(&params, &mut errors), None);
         assert!(errors.is_empty());
     }
 
     #[test]
     fn values_are_read_case_insensitively() {
-        let params = QueryParams::parse("PageSize=100&sortby=NAME&sortOrder=DESC&search=%20Jane%20");
+        let params =
+            QueryParams::parse("PageSize=100&sortby=NAME&sortOrder=DESC&search=%20Jane%20");
         let mut errors = FieldErrors::default();
         assert_eq!(PageRequest::parse(&params, &mut errors).size, 100);
-        assert_eq!(parse_sort(&params, FIELDS, SortOrder::Asc, &mut errors), (Field::Name, SortOrder::Desc));
+        assert_eq!(
+            parse_sort(&params, FIELDS, SortOrder::Asc, &mut errors),
+            (Field::Name, SortOrder::Desc)
+        );
         assert_eq!(parse_search(&params, &mut errors).as_deref(), Some("jane"));
         assert!(errors.is_empty());
     }
@@ -202,18 +232,41 @@ mod tests {
             assert!(errors.contains(path), "{path}");
         }
         let mut errors = FieldErrors::default();
-        PageRequest::parse(&QueryParams::parse("pageSize=abc&pageNumber=1&pageNumber=2"), &mut errors);
+        PageRequest::parse(
+            &QueryParams::parse("pageSize=abc&pageNumber=1&pageNumber=2"),
+            &mut errors,
+        );
         assert!(errors.contains("pageSize") && errors.contains("pageNumber"));
     }
 
     #[test]
     fn pages_slice_and_count() {
-        let request = PageRequest { number: 2, size: 10 };
+        let request = PageRequest {
+            number: 2,
+            size: 10,
+        };
         assert_eq!(request.range(25), 10..20);
-        assert_eq!(PageRequest { number: 3, size: 10 }.range(25), 20..25);
-        assert_eq!(PageRequest { number: 9, size: 10 }.range(25), 25..25);
+        assert_eq!(
+            PageRequest {
+                number: 3,
+                size: 10
+            }
+            .range(25),
+            20..25
+        );
+        assert_eq!(
+            PageRequest {
+                number: 9,
+                size: 10
+            }
+            .range(25),
+            25..25
+        );
         let page = Page::new(vec![1, 2], 25, request);
-        assert_eq!((page.total_pages, page.page_number, page.page_size), (3, 2, 10));
+        assert_eq!(
+            (page.total_pages, page.page_number, page.page_size),
+            (3, 2, 10)
+        );
         assert_eq!(Page::<u8>::new(vec![], 0, request).total_pages, 0);
     }
 }

@@ -75,7 +75,11 @@ const MAX_OTHER_CHARS: usize = 256;
 
 impl Uid {
     /// Normalizes `raw` by the rules of `uid_type`. National phone numbers are read in `country`.
-    pub fn parse(uid_type: UidType, raw: &str, country: Option<CountryCode>) -> Result<Uid, String> {
+    pub fn parse(
+        uid_type: UidType,
+        raw: &str,
+        country: Option<CountryCode>,
+    ) -> Result<Uid, String> {
         let value = match uid_type {
             UidType::Email => normalize_email(raw)?,
             UidType::Phone => normalize_phone(raw, false, country)?,
@@ -140,7 +144,10 @@ fn normalize_phone(
     }
     if whatsapp {
         // Twilio and WhatsApp Cloud hand addresses over as `whatsapp:+32...`.
-        if let Some(prefix) = value.get(..9).filter(|p| p.eq_ignore_ascii_case("whatsapp:")) {
+        if let Some(prefix) = value
+            .get(..9)
+            .filter(|p| p.eq_ignore_ascii_case("whatsapp:"))
+        {
             value = &value[prefix.len()..];
         }
     }
@@ -226,7 +233,10 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_checked_and_lower_cased() {
-        assert_eq!(value(UidType::Email, " Jane@Example.COM ", None), Ok("jane@example.com".into()));
+        assert_eq!(
+            value(UidType::Email, " Jane@Example.COM ", None),
+            Ok("jane@example.com".into())
+        );
         for bad in [
             "",
             "jane",
@@ -238,7 +248,10 @@ mod tests {
             "jane@example..com",
             "jane@.example.com",
         ] {
-            assert!(Uid::parse(UidType::Email, bad, None).is_err(), "{bad} accepted");
+            assert!(
+                Uid::parse(UidType::Email, bad, None).is_err(),
+                "{bad} accepted"
+            );
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(Uid::parse(UidType::Email, &long, None).is_err());
@@ -251,7 +264,10 @@ mod tests {
         assert_eq!(value(UidType::Phone, "0032470000000", None), expected);
         assert_eq!(value(UidType::Phone, "0470 00 00 00", be()), expected);
         assert_eq!(value(UidType::WhatsApp, "32470000000", None), expected);
-        assert_eq!(value(UidType::WhatsApp, "whatsapp:+32470000000", None), expected);
+        assert_eq!(
+            value(UidType::WhatsApp, "whatsapp:+32470000000", None),
+            expected
+        );
         assert_eq!(value(UidType::WhatsApp, "0470000000", be()), expected);
     }
 
@@ -261,14 +277,24 @@ mod tests {
         assert!(value(UidType::Phone, "0470 00 00 00", None).is_err());
         // Digits only is international for WhatsApp but national for Phone.
         assert!(value(UidType::Phone, "32470000000", None).is_err());
-        for bad in ["", "+", "+32 47", "+32470000000000000", "call me", "+1-800-FLOWERS"] {
+        for bad in [
+            "",
+            "+",
+            "+32 47",
+            "+32470000000000000",
+            "call me",
+            "+1-800-FLOWERS",
+        ] {
             assert!(value(UidType::Phone, bad, be()).is_err(), "{bad} accepted");
         }
     }
 
     #[test]
     fn other_types_are_kept_as_given_but_trimmed() {
-        assert_eq!(value(UidType::Webchat, "  Visitor-ABC ", None), Ok("Visitor-ABC".into()));
+        assert_eq!(
+            value(UidType::Webchat, "  Visitor-ABC ", None),
+            Ok("Visitor-ABC".into())
+        );
         assert!(value(UidType::External, "   ", None).is_err());
         assert!(value(UidType::Telegram, "a\u{7}b", None).is_err());
         assert!(value(UidType::Messenger, &"x".repeat(257), None).is_err());
@@ -284,6 +310,10 @@ mod tests {
         assert_eq!(whatsapp.map(Uid::value), Some("+32470000000"));
         assert!(found.iter().all(|u| u.uid_type() != UidType::Email));
         let email = Uid::candidates(" JANE@Example.com ", None);
-        assert!(email.iter().any(|u| u.uid_type() == UidType::Email && u.value() == "jane@example.com"));
+        assert!(
+            email
+                .iter()
+                .any(|u| u.uid_type() == UidType::Email && u.value() == "jane@example.com")
+        );
     }
 }

@@ -70,7 +70,11 @@ async fn puts_and_gets(table: &dyn Table) {
 }
 
 async fn a_failed_condition_writes_nothing_and_shows_the_item(table: &dyn Table) {
-    let held = item("T#1#UID#a@example.com", "Email", &[("endUserID", number(7))]);
+    let held = item(
+        "T#1#UID#a@example.com",
+        "Email",
+        &[("endUserID", number(7))],
+    );
     table
         .write(vec![put(held.clone(), Some(Condition::NotExists))])
         .await
@@ -79,7 +83,11 @@ async fn a_failed_condition_writes_nothing_and_shows_the_item(table: &dyn Table)
         .write(vec![
             put(item("T#1#EU#8", "PROFILE", &[]), Some(Condition::NotExists)),
             put(
-                item("T#1#UID#a@example.com", "Email", &[("endUserID", number(8))]),
+                item(
+                    "T#1#UID#a@example.com",
+                    "Email",
+                    &[("endUserID", number(8))],
+                ),
                 Some(Condition::NotExists),
             ),
         ])
@@ -92,9 +100,15 @@ async fn a_failed_condition_writes_nothing_and_shows_the_item(table: &dyn Table)
         }
         other => panic!("expected a failed condition, got {other:?}"),
     }
-    let untouched = table.get(&Key::new("T#1#EU#8", "PROFILE")).await.expect("get");
+    let untouched = table
+        .get(&Key::new("T#1#EU#8", "PROFILE"))
+        .await
+        .expect("get");
     assert_eq!(untouched, None, "a cancelled transaction wrote an item");
-    let kept = table.get(&Key::new("T#1#UID#a@example.com", "Email")).await.expect("get");
+    let kept = table
+        .get(&Key::new("T#1#UID#a@example.com", "Email"))
+        .await
+        .expect("get");
     assert_eq!(kept, Some(held));
 }
 
@@ -146,7 +160,10 @@ async fn equality_conditions_guard_updates_and_deletes(table: &dyn Table) {
             condition: Some(version(1)),
         }])
         .await;
-    assert!(matches!(stale_delete, Err(WriteError::ConditionFailed { .. })));
+    assert!(matches!(
+        stale_delete,
+        Err(WriteError::ConditionFailed { .. })
+    ));
     assert_eq!(table.get(&key).await.expect("get"), Some(v2));
     table
         .write(vec![Write::Delete {
@@ -167,7 +184,10 @@ async fn equality_conditions_guard_updates_and_deletes(table: &dyn Table) {
         other => panic!("an equality held on a missing item: {other:?}"),
     }
     table
-        .write(vec![Write::Delete { key, condition: None }])
+        .write(vec![Write::Delete {
+            key,
+            condition: None,
+        }])
         .await
         .expect("an unconditional delete of nothing succeeds");
 }
@@ -178,7 +198,10 @@ async fn a_single_write_keeps_the_same_semantics(table: &dyn Table) {
         .write(vec![put(held.clone(), Some(Condition::NotExists))])
         .await
         .expect("seed");
-    match table.write(vec![put(held.clone(), Some(Condition::NotExists))]).await {
+    match table
+        .write(vec![put(held.clone(), Some(Condition::NotExists))])
+        .await
+    {
         Err(WriteError::ConditionFailed { failed }) => {
             assert_eq!(failed.len(), 1);
             assert_eq!(failed[0].index, 0);
@@ -203,9 +226,12 @@ async fn batch_get_returns_the_items_found(table: &dyn Table) {
         ])
         .await
         .expect("batch get");
-    found.sort_by_key(|i| Key::of(i));
+    found.sort_by_key(Key::of);
     assert_eq!(found, [a, b]);
-    assert_eq!(table.batch_get(&[]).await.expect("empty batch"), Vec::<Item>::new());
+    assert_eq!(
+        table.batch_get(&[]).await.expect("empty batch"),
+        Vec::<Item>::new()
+    );
 }
 
 async fn index_queries_return_one_partition_projected_and_sorted(table: &dyn Table) {
@@ -234,10 +260,27 @@ async fn index_queries_return_one_partition_projected_and_sorted(table: &dyn Tab
         .expect("seed");
     let found = table.query_index(index, "T#4#EU").await.expect("query");
     let ids: Vec<_> = found.iter().map(|i| i.get("endUserID").cloned()).collect();
-    assert_eq!(ids, [Some(number(20)), Some(number(300))], "numeric order, one partition");
-    assert!(found.iter().all(|i| !i.contains_key("aiDocumentation")), "unprojected attribute");
-    assert!(found.iter().all(|i| i.contains_key("name") && i.contains_key(PK)));
-    assert!(table.query_index(index, "T#6#EU").await.expect("query").is_empty());
+    assert_eq!(
+        ids,
+        [Some(number(20)), Some(number(300))],
+        "numeric order, one partition"
+    );
+    assert!(
+        found.iter().all(|i| !i.contains_key("aiDocumentation")),
+        "unprojected attribute"
+    );
+    assert!(
+        found
+            .iter()
+            .all(|i| i.contains_key("name") && i.contains_key(PK))
+    );
+    assert!(
+        table
+            .query_index(index, "T#6#EU")
+            .await
+            .expect("query")
+            .is_empty()
+    );
 }
 
 async fn concurrent_creates_of_one_key_have_one_winner<T: Table + 'static>(table: Arc<T>) {
@@ -246,7 +289,10 @@ async fn concurrent_creates_of_one_key_have_one_winner<T: Table + 'static>(table
         tokio::spawn(async move {
             table
                 .write(vec![
-                    put(item(&format!("T#7#EU#{n}"), "PROFILE", &[]), Some(Condition::NotExists)),
+                    put(
+                        item(&format!("T#7#EU#{n}"), "PROFILE", &[]),
+                        Some(Condition::NotExists),
+                    ),
                     put(
                         item("T#7#UID#shared", "Email", &[("endUserID", number(n))]),
                         Some(Condition::NotExists),
@@ -264,10 +310,23 @@ async fn concurrent_creates_of_one_key_have_one_winner<T: Table + 'static>(table
         }
     }
     assert_eq!(winners.len(), 1, "winners: {winners:?}");
-    let owner = table.get(&Key::new("T#7#UID#shared", "Email")).await.expect("get");
-    assert_eq!(owner.and_then(|i| i.get("endUserID").cloned()), Some(number(winners[0])));
+    let owner = table
+        .get(&Key::new("T#7#UID#shared", "Email"))
+        .await
+        .expect("get");
+    assert_eq!(
+        owner.and_then(|i| i.get("endUserID").cloned()),
+        Some(number(winners[0]))
+    );
     for n in 0..8u64 {
-        let profile = table.get(&Key::new(format!("T#7#EU#{n}"), "PROFILE")).await.expect("get");
-        assert_eq!(profile.is_some(), n == winners[0], "profile {n} half-written");
+        let profile = table
+            .get(&Key::new(format!("T#7#EU#{n}"), "PROFILE"))
+            .await
+            .expect("get");
+        assert_eq!(
+            profile.is_some(),
+            n == winners[0],
+            "profile {n} half-written"
+        );
     }
 }

@@ -17,16 +17,16 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    self as ddb, AttributeDefinition, BillingMode, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
+    self as ddb, AttributeDefinition, BillingMode, Delete, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
     ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
     TransactWriteItem,
 };
 
 use super::keys::{END_USERS_BY_TENANT, EXPIRES_AT};
 use super::{
-    Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, PK, SK, StoreError, Table,
-    Write, WriteError,
+    Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, PK, SK, StoreError, Table, Write,
+    WriteError,
 };
 
 type AwsItem = HashMap<String, ddb::AttributeValue>;
@@ -65,9 +65,8 @@ pub async fn client(endpoint: Option<&str>, counter: Option<CallCounter>) -> Cli
         let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
         loader = loader.endpoint_url(endpoint).region(Region::new(region));
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-            loader = loader.credentials_provider(Credentials::new(
-                "local", "local", None, None, "local",
-            ));
+            loader = loader
+                .credentials_provider(Credentials::new("local", "local", None, None, "local"));
         }
     }
     let shared = loader.load().await;
@@ -94,7 +93,13 @@ impl DynamoTable {
     /// Creates the table with its index and TTL when it does not exist (local and test use;
     /// deployed tables come from template.yaml).
     pub async fn create_if_missing(&self) -> Result<(), StoreError> {
-        match self.client.describe_table().table_name(&self.name).send().await {
+        match self
+            .client
+            .describe_table()
+            .table_name(&self.name)
+            .send()
+            .await
+        {
             Ok(_) => return Ok(()),
             Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {}
             Err(e) => return Err(classify(e)),
@@ -297,7 +302,9 @@ impl DynamoTable {
                         PutItemError::ConditionalCheckFailedException(c) => {
                             Err(single_failure(c.item()))
                         }
-                        PutItemError::TransactionConflictException(_) => Err(WriteError::Contention),
+                        PutItemError::TransactionConflictException(_) => {
+                            Err(WriteError::Contention)
+                        }
                         _ => Err(classify(SdkError::ServiceError(e)).into()),
                     },
                     Err(e) => Err(classify(e).into()),
@@ -380,9 +387,18 @@ impl Table for DynamoTable {
                 .await
                 .map_err(classify)?;
             if let Some(mut responses) = output.responses {
-                found.extend(responses.remove(&self.name).into_iter().flatten().map(Item::from));
+                found.extend(
+                    responses
+                        .remove(&self.name)
+                        .into_iter()
+                        .flatten()
+                        .map(Item::from),
+                );
             }
-            match output.unprocessed_keys.and_then(|mut u| u.remove(&self.name)) {
+            match output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.name))
+            {
                 Some(rest) if !rest.keys.is_empty() => request = rest,
                 _ => return Ok(found),
             }
@@ -450,7 +466,10 @@ impl Table for DynamoTable {
                 if !failed.is_empty() {
                     return Err(WriteError::ConditionFailed { failed });
                 }
-                if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
+                if reasons
+                    .iter()
+                    .any(|r| r.code() == Some("TransactionConflict"))
+                {
                     return Err(WriteError::Contention);
                 }
                 Err(StoreError::Unavailable(format!(

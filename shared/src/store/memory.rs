@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{
-    AttributeValue, Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, MAX_WRITES,
-    PK, SK, StoreError, Table, Write, WriteError,
+    AttributeValue, Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, MAX_WRITES, PK,
+    SK, StoreError, Table, Write, WriteError,
 };
 
 #[derive(Default)]
@@ -105,7 +105,9 @@ impl Table for MemoryTable {
             keys.push(key);
         }
         if keys.iter().collect::<HashSet<_>>().len() != keys.len() {
-            return Err(StoreError::Internal("two writes on one item in a transaction".into()).into());
+            return Err(
+                StoreError::Internal("two writes on one item in a transaction".into()).into(),
+            );
         }
         let mut items = self.lock()?;
         let failed: Vec<FailedCondition> = writes

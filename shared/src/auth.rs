@@ -1,0 +1,333 @@
+//! Bearer JWT authentication and the tenant it carries.
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde_json::Value;
+
+use crate::domain::TenantId;
+use crate::error::ApiError;
+
+/// Clock skew tolerated on `exp` and `nbf`.
+const LEEWAY_SECONDS: u64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no JWT verification key: set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (PEM, RS256 or ES256)"
+    )]
+    MissingKey,
+    #[error("set only one of JWT_SECRET and JWT_PUBLIC_KEY")]
+    TwoKeys,
+    #[error("JWT_PUBLIC_KEY is neither an RSA nor an EC (P-256) public key in PEM")]
+    BadPublicKey,
+    #[error("{0} is required")]
+    Missing(&'static str),
+}
+
+/// Where tokens are verified against, read from the environment.
+#[derive(Clone)]
+pub struct AuthConfig {
+    pub secret: Option<String>,
+    pub public_key_pem: Option<String>,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl AuthConfig {
+    /// `JWT_SECRET` or `JWT_PUBLIC_KEY`, with `JWT_ISSUER` and `JWT_AUDIENCE` when set.
+    pub fn from_env() -> Self {
+        AuthConfig {
+            secret: non_empty_env("JWT_SECRET"),
+            // One-line deployment parameters carry PEM line breaks as `\n`.
+            public_key_pem: non_empty_env("JWT_PUBLIC_KEY").map(|k| k.replace("\\n", "\n")),
+            issuer: non_empty_env("JWT_ISSUER"),
+            audience: non_empty_env("JWT_AUDIENCE"),
+        }
+    }
+}
+
+pub struct Authenticator {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl Authenticator {
+    pub fn new(config: &AuthConfig) -> Result<Self, ConfigError> {
+        let (key, algorithm) = match (&config.secret, &config.public_key_pem) {
+            (Some(_), Some(_)) => return Err(ConfigError::TwoKeys),
+            (None, None) => return Err(ConfigError::MissingKey),
+            (Some(secret), None) => (
+                DecodingKey::from_secret(secret.as_bytes()),
+                Algorithm::HS256,
+            ),
+            (None, Some(pem)) => match DecodingKey::from_rsa_pem(pem.as_bytes()) {
+                Ok(key) => (key, Algorithm::RS256),
+                Err(_) => DecodingKey::from_ec_pem(pem.as_bytes())
+                    .map(|key| (key, Algorithm::ES256))
+                    .map_err(|_| ConfigError::BadPublicKey)?,
+            },
+        };
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
+        let mut required = vec!["exp"];
+        if let Some(issuer) = &config.issuer {
+            validation.set_issuer(&[issuer]);
+            required.push("iss");
+        }
+        match &config.audience {
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                required.push("aud");
+            }
+            None => validation.validate_aud = false,
+        }
+        validation.set_required_spec_claims(&required);
+        Ok(Authenticator { key, validation })
+    }
+
+    /// The tenant of a request from its `Authorization` header: 401 without a valid bearer
+    /// token, 403 for a valid token without a usable `customerID` claim.
+    pub fn authenticate(&self, authorization: Option<&str>) -> Result<TenantId, ApiError> {
+        let token = authorization
+            .and_then(|value| {
+                let (scheme, token) = value.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .ok_or(ApiError::MissingCredentials)?;
+        let claims = jsonwebtoken::decode::<Value>(token, &self.key, &self.validation)
+            .map_err(|e| ApiError::InvalidToken(describe(e.kind())))?
+            .claims;
+        let tenant = match claims.get("customerID") {
+            None | Some(Value::Null) => {
+                return Err(ApiError::Forbidden(
+                    "the token has no customerID claim".into(),
+                ));
+            }
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+            Some(_) => None,
+        };
+        tenant.and_then(TenantId::new).ok_or_else(|| {
+            ApiError::Forbidden("the token's customerID claim is not a positive integer".into())
+        })
+    }
+}
+
+/// Why a token was refused, for the logs (never the token itself).
+fn describe(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::ExpiredSignature => "expired".into(),
+        ErrorKind::InvalidSignature => "bad signature".into(),
+        ErrorKind::InvalidAlgorithm => "algorithm not accepted".into(),
+        ErrorKind::InvalidIssuer => "wrong issuer".into(),
+        ErrorKind::InvalidAudience => "wrong audience".into(),
+        ErrorKind::ImmatureSignature => "not valid yet".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("missing claim {claim}"),
+        _ => "malformed".into(),
+    }
+}
+
+/// An HS256 token for `customer_id`, valid for `ttl_seconds`: the local server's ready token,
+/// and the test suites'.
+pub fn hs256_token(secret: &str, customer_id: u64, ttl_seconds: i64) -> Result<String, String> {
+    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + ttl_seconds;
+    let claims = serde_json::json!({ "customerID": customer_id, "exp": exp });
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "unit-test-secret";
+
+    fn config() -> AuthConfig {
+        AuthConfig {
+            secret: Some(SECRET.into()),
+            public_key_pem: None,
+            issuer: None,
+            audience: None,
+        }
+    }
+
+    fn sign(claims: Value, secret: &str) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("sign")
+    }
+
+    fn in_one_hour() -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp() + 3600
+    }
+
+    fn authenticate(config: &AuthConfig, token: &str) -> Result<TenantId, ApiError> {
+        Authenticator::new(config)
+            .expect("valid config")
+            .authenticate(Some(&format!("Bearer {token}")))
+    }
+
+    #[test]
+    fn the_tenant_is_the_customer_id_claim_as_number_or_numeric_string() {
+        let number = sign(
+            serde_json::json!({"customerID": 42, "exp": in_one_hour()}),
+            SECRET,
+        );
+        assert_eq!(
+            authenticate(&config(), &number).map(TenantId::get).ok(),
+            Some(42)
+        );
+        let string = sign(
+            serde_json::json!({"customerID": "43", "exp": in_one_hour()}),
+            SECRET,
+        );
+        assert_eq!(
+            authenticate(&config(), &string).map(TenantId::get).ok(),
+            Some(43)
+        );
+    }
+
+    #[test]
+    fn missing_or_unusable_tenant_is_forbidden() {
+        for claim in [
+            Value::Null,
+            serde_json::json!("abc"),
+            serde_json::json!(0),
+            serde_json::json!(-3),
+        ] {
+            let token = sign(
+                serde_json::json!({"customerID": claim, "exp": in_one_hour()}),
+                SECRET,
+            );
+            let result = authenticate(&config(), &token);
+            assert!(
+                matches!(result, Err(ApiError::Forbidden(_))),
+                "{claim}: {result:?}"
+            );
+        }
+        let token = sign(serde_json::json!({"exp": in_one_hour()}), SECRET);
+        assert!(matches!(
+            authenticate(&config(), &token),
+            Err(ApiError::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn invalid_tokens_are_unauthorized() {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let cases = [
+            sign(
+                serde_json::json!({"customerID": 1, "exp": in_one_hour()}),
+                "other-secret",
+            ),
+            sign(
+                serde_json::json!({"customerID": 1, "exp": now - 61}),
+                SECRET,
+            ),
+            sign(serde_json::json!({"customerID": 1}), SECRET),
+            "not.a.token".to_string(),
+            // alg: none
+            "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJjdXN0b21lcklEIjoxLCJleHAiOjQxMDI0NDQ4MDB9."
+                .to_string(),
+        ];
+        for token in cases {
+            let result = authenticate(&config(), &token);
+            assert!(
+                matches!(result, Err(ApiError::InvalidToken(_))),
+                "{token}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn clock_leeway_is_sixty_seconds() {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let token = sign(
+            serde_json::json!({"customerID": 1, "exp": now - 30}),
+            SECRET,
+        );
+        assert!(authenticate(&config(), &token).is_ok());
+    }
+
+    #[test]
+    fn missing_or_foreign_schemes_are_missing_credentials() {
+        let auth = Authenticator::new(&config()).expect("valid config");
+        assert!(matches!(
+            auth.authenticate(None),
+            Err(ApiError::MissingCredentials)
+        ));
+        assert!(matches!(
+            auth.authenticate(Some("Basic dXNlcjpwYXNz")),
+            Err(ApiError::MissingCredentials)
+        ));
+    }
+
+    #[test]
+    fn issuer_and_audience_are_enforced_when_configured() {
+        let config = AuthConfig {
+            issuer: Some("https://issuer.example".into()),
+            audience: Some("end-users".into()),
+            ..config()
+        };
+        let good = sign(
+            serde_json::json!({"customerID": 1, "exp": in_one_hour(), "iss": "https://issuer.example", "aud": "end-users"}),
+            SECRET,
+        );
+        assert!(authenticate(&config, &good).is_ok());
+        for claims in [
+            serde_json::json!({"customerID": 1, "exp": in_one_hour(), "aud": "end-users"}),
+            serde_json::json!({"customerID": 1, "exp": in_one_hour(), "iss": "https://other", "aud": "end-users"}),
+            serde_json::json!({"customerID": 1, "exp": in_one_hour(), "iss": "https://issuer.example", "aud": "other"}),
+        ] {
+            let token = sign(claims.clone(), SECRET);
+            assert!(
+                matches!(
+                    authenticate(&config, &token),
+                    Err(ApiError::InvalidToken(_))
+                ),
+                "{claims}"
+            );
+        }
+    }
+
+    #[test]
+    fn configuration_needs_exactly_one_key() {
+        let none = AuthConfig {
+            secret: None,
+            ..config()
+        };
+        assert!(matches!(
+            Authenticator::new(&none),
+            Err(ConfigError::MissingKey)
+        ));
+        let both = AuthConfig {
+            public_key_pem: Some("x".into()),
+            ..config()
+        };
+        assert!(matches!(
+            Authenticator::new(&both),
+            Err(ConfigError::TwoKeys)
+        ));
+        let bad = AuthConfig {
+            secret: None,
+            public_key_pem: Some("not a key".into()),
+            ..config()
+        };
+        assert!(matches!(
+            Authenticator::new(&bad),
+            Err(ConfigError::BadPublicKey)
+        ));
+    }
+}

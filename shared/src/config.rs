@@ -1,0 +1,44 @@
+//! Process set-up shared by the Lambdas: logging, configuration from the environment, clients.
+
+use std::sync::Arc;
+
+use crate::auth::{AuthConfig, Authenticator, ConfigError};
+use crate::http::{Api, Family};
+use crate::store::dynamodb::{self, DynamoTable};
+
+/// Logs as JSON lines (CloudWatch) or as text for a terminal; `RUST_LOG` filters, `info` by default.
+pub fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let result = if json {
+        builder
+            .json()
+            .with_current_span(false)
+            .without_time()
+            .try_init()
+    } else {
+        builder.with_target(false).try_init()
+    };
+    // Already initialised (tests, repeated set-up): keep the first subscriber.
+    drop(result);
+}
+
+pub fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The API of a deployed Lambda serving `families`: DynamoDB table `TABLE_NAME` (at
+/// `DYNAMODB_ENDPOINT` when set), JWT keys from the environment. Refuses to start without them.
+pub async fn lambda_api(families: &[Family]) -> Result<Api, ConfigError> {
+    init_tracing(true);
+    let auth = Authenticator::new(&AuthConfig::from_env())?;
+    let table_name = env_value("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
+    let endpoint = env_value("DYNAMODB_ENDPOINT");
+    let client = dynamodb::client(endpoint.as_deref(), None).await;
+    Ok(Api::new(
+        Arc::new(DynamoTable::new(client, table_name)),
+        auth,
+        families,
+    ))
+}

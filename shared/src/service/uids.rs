@@ -1,0 +1,191 @@
+//! Linking a UID to an end user (`POST /api/EndUserUIDs/assign`).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Attempt, Plan, commit, load, with_retries};
+use crate::domain::end_user::{MAX_UIDS, StoredUid, primary_ids};
+use crate::domain::ids::IdBlock;
+use crate::domain::uid::{Uid, UidType};
+use crate::domain::{MAX_ID, TenantId, Timestamp};
+use crate::error::{ApiError, FieldErrors};
+use crate::store::Table;
+
+/// AssignUIDRequest as sent.
+#[derive(Debug, Default, Deserialize)]
+pub struct AssignBody {
+    pub uid: Option<String>,
+    #[serde(rename = "endUserID")]
+    pub end_user_id: Option<u64>,
+    #[serde(rename = "uidType")]
+    pub uid_type: Option<String>,
+    #[serde(rename = "isPrimary")]
+    pub is_primary: Option<bool>,
+}
+
+/// An assign request whose fields are present and well-formed; the UID value itself can only be
+/// normalized once the end user (and its country) is known.
+#[derive(Debug)]
+pub struct AssignRequest {
+    end_user_id: u64,
+    uid_type: UidType,
+    raw_uid: String,
+    is_primary: bool,
+}
+
+impl AssignRequest {
+    pub fn parse(body: AssignBody) -> Result<Self, ApiError> {
+        let mut errors = FieldErrors::default();
+        let end_user_id = match body.end_user_id {
+            Some(id) if (1..=MAX_ID).contains(&id) => id,
+            Some(_) => {
+                errors.add(
+                    "endUserID",
+                    format!("must be a positive integer of at most {MAX_ID}"),
+                );
+                0
+            }
+            None => {
+                errors.add("endUserID", "is required");
+                0
+            }
+        };
+        let uid_type = match body.uid_type.as_deref().map(UidType::parse) {
+            Some(Ok(t)) => Some(t),
+            Some(Err(message)) => {
+                errors.add("uidType", message);
+                None
+            }
+            None => {
+                errors.add("uidType", "is required");
+                None
+            }
+        };
+        if body.uid.is_none() {
+            errors.add("uid", "is required");
+        }
+        match (uid_type, body.uid) {
+            (Some(uid_type), Some(raw_uid)) if errors.is_empty() => Ok(AssignRequest {
+                end_user_id,
+                uid_type,
+                raw_uid,
+                is_primary: body.is_primary.unwrap_or(false),
+            }),
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
+}
+
+/// The link as answered.
+#[derive(Debug, Serialize)]
+pub struct Link {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+    #[serde(rename = "endUserUIDID")]
+    pub end_user_uid_id: u64,
+    #[serde(rename = "endUserID")]
+    pub end_user_id: u64,
+    #[serde(rename = "uidType")]
+    pub uid_type: UidType,
+    pub uid: String,
+    #[serde(rename = "isPrimary")]
+    pub is_primary: bool,
+}
+
+pub enum Assigned {
+    /// The end user already held the UID (200).
+    Existing(Link),
+    /// A new link (201).
+    Created(Link),
+}
+
+fn link(end_user_id: u64, uids: &[StoredUid], id: u64, message: Option<&'static str>) -> Link {
+    let primary = primary_ids(uids);
+    let stored = uids.iter().find(|u| u.id == id);
+    Link {
+        message,
+        end_user_uid_id: id,
+        end_user_id,
+        uid_type: stored.map_or(UidType::External, |u| u.uid_type),
+        uid: stored.map(|u| u.uid.clone()).unwrap_or_default(),
+        is_primary: primary.contains(&id),
+    }
+}
+
+pub async fn assign(
+    table: &dyn Table,
+    tenant: TenantId,
+    request: &AssignRequest,
+) -> Result<Assigned, ApiError> {
+    with_retries(|| async {
+        let current = load(table, tenant, request.end_user_id).await?;
+        let uid = Uid::parse(request.uid_type, &request.raw_uid, current.country)
+            .map_err(|m| ApiError::Validation(FieldErrors::single("uid", m)))?;
+        let now = Timestamp::now();
+        let mut next = current.clone();
+        next.version += 1;
+        next.updated_at = now;
+
+        if let Some(existing) = current.find_uid(&uid) {
+            let id = existing.id;
+            let message = Some("The UID is already linked to this end user.");
+            if !request.is_primary || existing.marked_primary {
+                return Ok(Attempt::Done(Assigned::Existing(link(
+                    current.id,
+                    &current.uids,
+                    id,
+                    message,
+                ))));
+            }
+            next.mark_primary(id);
+            let plan = Plan::new(
+                tenant,
+                Some(&current),
+                Some(&next),
+                None,
+                &HashMap::new(),
+                now.unix_seconds(),
+            )?;
+            return Ok(match commit(table, plan).await? {
+                true => Attempt::Done(Assigned::Existing(link(next.id, &next.uids, id, message))),
+                false => Attempt::Retry,
+            });
+        }
+
+        if current.uids.len() >= MAX_UIDS {
+            return Err(ApiError::Validation(FieldErrors::single(
+                "uid",
+                format!("the end user already holds {MAX_UIDS} UIDs, the most allowed"),
+            )));
+        }
+        let mut block = IdBlock::reserve();
+        let id = block
+            .next_id()
+            .ok_or_else(|| ApiError::Internal("empty ID block".into()))?;
+        next.uids.push(StoredUid {
+            id,
+            uid_type: uid.uid_type(),
+            uid: uid.value().to_owned(),
+            marked_primary: false,
+        });
+        next.uids.sort_by_key(|u| u.id);
+        if request.is_primary {
+            next.mark_primary(id);
+        }
+        let paths = HashMap::from([(uid, "uid".to_string())]);
+        let plan = Plan::new(
+            tenant,
+            Some(&current),
+            Some(&next),
+            Some(&block),
+            &paths,
+            now.unix_seconds(),
+        )?;
+        Ok(match commit(table, plan).await? {
+            true => Attempt::Done(Assigned::Created(link(next.id, &next.uids, id, None))),
+            false => Attempt::Retry,
+        })
+    })
+    .await
+}
