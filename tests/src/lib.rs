@@ -8,10 +8,13 @@ use std::sync::OnceLock;
 use std::sync::Arc;
 
 use answerpal::auth::{AuthConfig, Authenticator, hs256_token};
+use answerpal::domain::TenantId;
+use answerpal::domain::end_user::EndUser;
 use answerpal::http::{ALL_FAMILIES, Api};
-use answerpal::store::Table;
 use answerpal::store::dynamodb::{self, CallCounter, DynamoTable};
+use answerpal::store::keys;
 use answerpal::store::memory::MemoryTable;
+use answerpal::store::{Table, Write};
 use lambda_http::http::HeaderMap;
 use lambda_http::{Body, Request};
 use serde_json::Value;
@@ -190,4 +193,39 @@ impl TestApi {
         assert_eq!(response.status, 201, "create failed: {:?}", response.body);
         response.body
     }
+}
+
+/// The end user the committed `events/` expect: ID 1000 of tenant 1, with UIDs 1001 and 1002.
+pub async fn seed_example_end_user(table: &dyn Table) {
+    let user: EndUser = serde_json::from_value(serde_json::json!({
+        "endUserID": 1000, "firstname": "Jane", "lastname": "Doe", "customerRef": "ERP-3049353",
+        "customerType": "Customer", "country": "BE", "lang": "nl",
+        "uids": [
+            {"endUserUIDID": 1001, "uidType": "Email", "uid": "jane@example.com", "isPrimary": true},
+            {"endUserUIDID": 1002, "uidType": "Phone", "uid": "+32470000000", "isPrimary": false}
+        ],
+        "createdAt": "2026-11-22T10:15:30Z", "updatedAt": "2026-11-22T10:15:30Z", "version": 1
+    }))
+    .expect("example end user");
+    let tenant = TenantId::new(1).expect("tenant 1");
+    let mut writes = vec![Write::Put {
+        item: keys::end_user_item(tenant, &user).expect("encode"),
+        condition: None,
+    }];
+    for uid in &user.uids {
+        writes.push(Write::Put {
+            item: keys::owner_item(keys::uid_index(tenant, &uid.as_uid()), user.id),
+            condition: None,
+        });
+    }
+    if let Some(reference) = &user.customer_ref {
+        writes.push(Write::Put {
+            item: keys::owner_item(keys::customer_ref(tenant, reference), user.id),
+            condition: None,
+        });
+    }
+    table
+        .write(writes)
+        .await
+        .expect("seed the example end user");
 }

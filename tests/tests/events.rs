@@ -1,0 +1,125 @@
+//! Every committed API Gateway event goes through the real handler of its function (on the
+//! embedded table holding the example end user) and gets the status its manifest expects.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use answerpal::auth::{AuthConfig, Authenticator};
+use answerpal::http::{Api, Family};
+use answerpal::store::memory::MemoryTable;
+use serde_json::Value;
+
+const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+const TEMPLATE: &str = include_str!("../../template.yaml");
+/// The secret the events' tokens are signed with (see events/README.md).
+const EVENTS_SECRET: &str = "events-local-secret";
+
+fn manifest() -> Vec<Value> {
+    let text =
+        std::fs::read_to_string(format!("{EVENTS}/manifest.json")).expect("events/manifest.json");
+    serde_json::from_str::<Vec<Value>>(&text).expect("manifest is a JSON array")
+}
+
+fn family(function: &str) -> Family {
+    match function {
+        "EndUsersFunction" => Family::EndUsers,
+        "EndUserUidsFunction" => Family::EndUserUids,
+        other => panic!("unknown function {other} in events/manifest.json"),
+    }
+}
+
+#[tokio::test]
+async fn every_event_gets_its_expected_status() {
+    for entry in manifest() {
+        let file = entry["event"].as_str().expect("event file");
+        let function = entry["function"].as_str().expect("function");
+        let expected = entry["status"].as_u64().expect("status");
+        assert!(
+            TEMPLATE.contains(&format!("  {function}:")),
+            "{function} is not in template.yaml"
+        );
+
+        let table = Arc::new(MemoryTable::new());
+        api_tests::seed_example_end_user(table.as_ref()).await;
+        let auth = Authenticator::new(&AuthConfig {
+            secret: Some(EVENTS_SECRET.into()),
+            public_key_pem: None,
+            issuer: None,
+            audience: None,
+        })
+        .expect("auth");
+        let api = Api::new(table, auth, &[family(function)]);
+
+        let text = std::fs::read_to_string(format!("{EVENTS}/{file}")).expect("event file");
+        let event: Value = serde_json::from_str(&text).expect("event is JSON");
+        let request = lambda_http::request::from_str(&text).expect("an API Gateway HTTP API event");
+        let response = api.handle(request).await;
+        assert_eq!(
+            u64::from(response.status().as_u16()),
+            expected,
+            "{file}: {:?}",
+            response.body()
+        );
+        assert_eq!(
+            response
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok()),
+            event["requestContext"]["requestId"].as_str(),
+            "{file}: the API Gateway request id is echoed"
+        );
+    }
+}
+
+#[test]
+fn every_route_has_a_successful_event_and_every_file_is_listed() {
+    let manifest = manifest();
+    let listed: BTreeSet<String> = manifest
+        .iter()
+        .filter_map(|e| e["event"].as_str().map(String::from))
+        .collect();
+    let files: BTreeSet<String> = std::fs::read_dir(EVENTS)
+        .expect("events/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".json") && name != "manifest.json")
+        .collect();
+    assert_eq!(
+        listed, files,
+        "events/manifest.json and the event files differ"
+    );
+
+    let succeeding: BTreeSet<String> = manifest
+        .iter()
+        .filter(|e| e["status"].as_u64().is_some_and(|s| s < 300))
+        .map(|e| {
+            let text = std::fs::read_to_string(format!(
+                "{EVENTS}/{}",
+                e["event"].as_str().unwrap_or_default()
+            ))
+            .expect("event");
+            let event: Value = serde_json::from_str(&text).expect("JSON");
+            event["routeKey"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    for route in [
+        "GET /api/EndUsers",
+        "POST /api/EndUsers",
+        "GET /api/EndUsers/byUid",
+        "GET /api/EndUsers/{id}",
+        "PUT /api/EndUsers/{id}",
+        "DELETE /api/EndUsers/{id}",
+        "POST /api/EndUserUIDs/assign",
+    ] {
+        assert!(
+            succeeding.contains(route),
+            "no successful event for {route}"
+        );
+        assert!(
+            TEMPLATE.contains(&format!(
+                "Path: {}",
+                route.split_once(' ').map(|(_, p)| p).unwrap_or_default()
+            )),
+            "{route} missing in template.yaml"
+        );
+    }
+}
