@@ -6,12 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! cmp -s tests/requirements.txt .venv/installed-requirements.txt 2>/dev/null; then
-  echo "Installing test tools into .venv ..."
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
-  cp tests/requirements.txt .venv/installed-requirements.txt
-fi
+./scripts/install-test-tools.sh
 
 .venv/bin/python scripts/check-template.py template.yaml
 cargo fmt --all -- --check

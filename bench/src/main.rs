@@ -1,1 +1,314 @@
-fn main() {}
+//! Prints, per operation: requests/s and p50/p99 latency on the local server with the embedded
+//! table (HTTP over loopback at a fixed concurrency), and the DynamoDB calls the same operation
+//! makes on the DynamoDB adapter (counted by an SDK interceptor, against moto).
+//!
+//! `scripts/bench.sh` runs it after building the release Lambdas and printing their sizes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use answerpal::auth::{AuthConfig, Authenticator, hs256_token};
+use answerpal::http::{ALL_FAMILIES, Api};
+use answerpal::store::memory::MemoryTable;
+use api_tests::TestApi;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+const SECRET: &str = "bench-secret";
+const CONCURRENCY: usize = 16;
+const SEEDED_END_USERS: u64 = 1000;
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+struct Target {
+    client: HttpClient,
+    base: String,
+    token: String,
+}
+
+impl Target {
+    async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {}", self.token));
+        let bytes = match body {
+            Some(json) => {
+                request = request.header("content-type", "application/json");
+                Bytes::from(json.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let response = self
+            .client
+            .request(request.body(Full::new(bytes)).expect("request"))
+            .await
+            .expect("the local server answers");
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+}
+
+/// Starts the local server's transport on its own runtime thread, so load and service do not
+/// share one scheduler.
+fn start_server() -> String {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        runtime.block_on(async move {
+            let auth = Authenticator::new(&AuthConfig {
+                secret: Some(SECRET.into()),
+                public_key_pem: None,
+                issuer: None,
+                audience: None,
+            })
+            .expect("auth");
+            let api = Arc::new(Api::new(Arc::new(MemoryTable::new()), auth, ALL_FAMILIES));
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let address = listener.local_addr().expect("address");
+            sender
+                .send(format!("http://{address}"))
+                .expect("report address");
+            answerpal_local::serve(listener, api).await.expect("serve");
+        });
+    });
+    receiver.recv().expect("server address")
+}
+
+struct Operation {
+    name: &'static str,
+    requests: u64,
+    /// Builds request number `n`: method, path, body.
+    request: fn(u64) -> (&'static str, String, Option<Value>),
+    expect: u16,
+}
+
+fn seeded_id(ids: &[u64], n: u64) -> u64 {
+    ids[(n % ids.len() as u64) as usize]
+}
+
+static IDS: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+
+fn ids() -> &'static [u64] {
+    IDS.get().expect("seeded")
+}
+
+const OPERATIONS: &[Operation] = &[
+    Operation {
+        name: "GET by id",
+        requests: 20_000,
+        request: |n| {
+            (
+                "GET",
+                format!("/api/EndUsers/{}", seeded_id(ids(), n)),
+                None,
+            )
+        },
+        expect: 200,
+    },
+    Operation {
+        name: "byUid",
+        requests: 20_000,
+        request: |n| {
+            let user = n % SEEDED_END_USERS;
+            (
+                "GET",
+                format!("/api/EndUsers/byUid?uid=User{user}%40Example.com"),
+                None,
+            )
+        },
+        expect: 200,
+    },
+    Operation {
+        name: "create",
+        requests: 10_000,
+        request: |n| {
+            let body = json!({"firstname": "Load", "lastname": format!("Test {n}"), "country": "BE",
+                "uids": [{"uidType": "Email", "uid": format!("load{n}@example.com")},
+                         {"uidType": "Phone", "uid": format!("+3247{:07}", n)}]});
+            ("POST", "/api/EndUsers".into(), Some(body))
+        },
+        expect: 201,
+    },
+    Operation {
+        name: "assign",
+        requests: 10_000,
+        request: |n| {
+            let body = json!({"uid": format!("visitor-{n}"), "endUserID": seeded_id(ids(), n), "uidType": "Webchat"});
+            ("POST", "/api/EndUserUIDs/assign".into(), Some(body))
+        },
+        expect: 201,
+    },
+    Operation {
+        name: "PUT",
+        requests: 10_000,
+        request: |n| {
+            let body = json!({"firstname": format!("Renamed {n}"), "city": "Antwerp"});
+            (
+                "PUT",
+                format!("/api/EndUsers/{}", seeded_id(ids(), n)),
+                Some(body),
+            )
+        },
+        expect: 200,
+    },
+    Operation {
+        name: "list (25, by name, 11000 end users)",
+        requests: 500,
+        request: |n| {
+            (
+                "GET",
+                format!(
+                    "/api/EndUsers?pageSize=25&pageNumber={}&sortBy=name",
+                    n % 40 + 1
+                ),
+                None,
+            )
+        },
+        expect: 200,
+    },
+];
+
+async fn run(target: &Arc<Target>, operation: &Operation) {
+    let next = Arc::new(AtomicU64::new(0));
+    let failures = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let target = Arc::clone(target);
+            let next = Arc::clone(&next);
+            let failures = Arc::clone(&failures);
+            let (requests, build, expect) =
+                (operation.requests, operation.request, operation.expect);
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= requests {
+                        return latencies;
+                    }
+                    let (method, path, body) = build(n);
+                    let sent = Instant::now();
+                    let (status, _) = target.send(method, &path, body).await;
+                    latencies.push(sent.elapsed());
+                    if status != expect {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut latencies: Vec<Duration> = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.expect("worker"));
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
+    println!(
+        "{:<38} {:>9.0} req/s   p50 {:>7.3} ms   p99 {:>7.3} ms   unexpected statuses: {}",
+        operation.name,
+        operation.requests as f64 / elapsed.as_secs_f64(),
+        percentile(0.50).as_secs_f64() * 1000.0,
+        percentile(0.99).as_secs_f64() * 1000.0,
+        failures.load(Ordering::Relaxed),
+    );
+}
+
+async fn local_server_figures() {
+    let base = start_server();
+    let token = hs256_token(SECRET, 1, 3600).expect("token");
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    let target = Arc::new(Target {
+        client,
+        base,
+        token,
+    });
+    let mut seeded = Vec::new();
+    for n in 0..SEEDED_END_USERS {
+        let body = json!({"firstname": format!("User {n}"), "customerRef": format!("REF-{n}"),
+            "uids": [{"uidType": "Email", "uid": format!("user{n}@example.com")}]});
+        let (status, user) = target.send("POST", "/api/EndUsers", Some(body)).await;
+        assert_eq!(status, 201, "seeding failed: {user}");
+        seeded.push(user["endUserID"].as_u64().expect("id"));
+    }
+    IDS.set(seeded).expect("seed once");
+    println!(
+        "Local server, embedded table, HTTP/1.1 keep-alive over loopback, {CONCURRENCY} concurrent clients, {SEEDED_END_USERS} end users seeded:"
+    );
+    for operation in OPERATIONS {
+        run(&target, operation).await;
+    }
+}
+
+/// Calls counted per operation on the DynamoDB adapter, with the budget of each.
+async fn dynamodb_call_counts() {
+    let api = TestApi::dynamodb().await;
+    println!("DynamoDB adapter against moto, calls counted by an SDK interceptor:");
+    for n in 0..30 {
+        api.create(1, json!({"firstname": format!("Filler {n}")}))
+            .await;
+    }
+    let mut last = api.call_count();
+    let mut report = |name: &str, budget: u64, api: &TestApi| {
+        let calls = api.call_count() - last;
+        last = api.call_count();
+        let verdict = if calls <= budget {
+            "within budget"
+        } else {
+            "OVER BUDGET"
+        };
+        println!("{name:<38} {calls} DynamoDB call(s)   budget {budget}   {verdict}");
+    };
+    let user = api
+        .create(1, json!({"customerRef": "C-1", "uids": [{"uidType": "Email", "uid": "count@example.com"}, {"uidType": "Phone", "uid": "+32470000000"}]}))
+        .await;
+    report("create (2 UIDs and a customerRef)", 1, &api);
+    let id = user["endUserID"].as_u64().expect("id");
+    let path = format!("/api/EndUsers/{id}");
+    api.get(&path, 1).await;
+    report("GET by id", 1, &api);
+    api.get("/api/EndUsers/byUid?uid=0032470000000", 1).await;
+    report("byUid", 2, &api);
+    api.post(
+        "/api/EndUserUIDs/assign",
+        1,
+        json!({"uid": "v-1", "endUserID": id, "uidType": "Webchat"}),
+    )
+    .await;
+    report("assign (new link)", 2, &api);
+    api.put(
+        &path,
+        1,
+        json!({"firstname": "Changed", "customerRef": "C-2"}),
+    )
+    .await;
+    report("PUT", 2, &api);
+    api.get("/api/EndUsers?pageSize=25&sortBy=name", 1).await;
+    report("list page (25 of 31)", 2, &api);
+    api.delete(&path, 1).await;
+    report("DELETE", 2, &api);
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 1)]
+async fn main() {
+    local_server_figures().await;
+    println!();
+    dynamodb_call_counts().await;
+}

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
+use aws_config::environment::{
+    EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+};
+use aws_config::meta::region::ProvideRegion;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
@@ -22,6 +26,7 @@ use aws_sdk_dynamodb::types::{
     ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
     TransactWriteItem,
 };
+use aws_smithy_http_client::tls;
 
 use super::keys::{END_USERS_BY_TENANT, EXPIRES_AT};
 use super::{
@@ -56,21 +61,35 @@ impl Intercept for CallCounter {
     }
 }
 
-/// Builds a DynamoDB client. With `endpoint` (DynamoDB Local, moto, ...) it needs no AWS account:
-/// the region defaults to us-east-1 and, without credentials in the environment, fixed local ones
-/// are used.
+/// Builds a DynamoDB client with credentials and region from the environment, as Lambda sets
+/// them (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`): no
+/// profile files, SSO or STS, which would only add start-up time and binary size to a function.
+/// With `endpoint` (moto, DynamoDB Local) no AWS account is needed: the region defaults to
+/// us-east-1 and, without credentials in the environment, fixed local ones sign the requests.
 pub async fn client(endpoint: Option<&str>, counter: Option<CallCounter>) -> Client {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(endpoint) = endpoint {
-        let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
-        loader = loader.endpoint_url(endpoint).region(Region::new(region));
-        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-            loader = loader
-                .credentials_provider(Credentials::new("local", "local", None, None, "local"));
+    let region = EnvironmentVariableRegionProvider::new()
+        .region()
+        .await
+        .unwrap_or_else(|| Region::new("us-east-1"));
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let mut config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(region)
+        .http_client(https);
+    let from_environment = std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
+    config = match (endpoint, from_environment) {
+        (Some(_), false) => {
+            config.credentials_provider(Credentials::new("local", "local", None, None, "local"))
         }
+        _ => config.credentials_provider(EnvironmentVariableCredentialsProvider::new()),
+    };
+    if let Some(endpoint) = endpoint {
+        config = config.endpoint_url(endpoint);
     }
-    let shared = loader.load().await;
-    let mut config = aws_sdk_dynamodb::config::Builder::from(&shared);
     if let Some(counter) = counter {
         config = config.interceptor(counter);
     }
