@@ -2,23 +2,34 @@
 
 use std::sync::Arc;
 
+use tracing::Level;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
 use crate::auth::{AuthConfig, Authenticator, ConfigError};
 use crate::http::{Api, Family};
 use crate::store::dynamodb::{self, DynamoTable};
 
-/// Logs as JSON lines (CloudWatch) or as text for a terminal; `RUST_LOG` filters, `info` by default.
+/// Logs as JSON lines (CloudWatch) or as text for a terminal. `RUST_LOG` filters by level and
+/// target (`info`, `warn,answerpal=debug`); `info` when unset or unreadable.
 pub fn init_tracing(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let filter = env_value("RUST_LOG")
+        .and_then(|spec| spec.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(Level::INFO));
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(Level::TRACE)
+        .with_writer(std::io::stdout);
     let result = if json {
         builder
             .json()
             .with_current_span(false)
             .without_time()
+            .finish()
+            .with(filter)
             .try_init()
     } else {
-        builder.with_target(false).try_init()
+        builder.with_target(false).finish().with(filter).try_init()
     };
     // Already initialised (tests, repeated set-up): keep the first subscriber.
     drop(result);

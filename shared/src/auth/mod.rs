@@ -1,5 +1,7 @@
 //! Bearer JWT authentication and the tenant it carries.
 
+mod ring_crypto;
+
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::Value;
@@ -57,6 +59,7 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn new(config: &AuthConfig) -> Result<Self, ConfigError> {
+        ring_crypto::install();
         let (key, algorithm) = match (&config.secret, &config.public_key_pem) {
             (Some(_), Some(_)) => return Err(ConfigError::TwoKeys),
             (None, None) => return Err(ConfigError::MissingKey),
@@ -135,6 +138,7 @@ fn describe(kind: &ErrorKind) -> String {
 /// An HS256 token for `customer_id`, valid for `ttl_seconds`: the local server's ready token,
 /// and the test suites'.
 pub fn hs256_token(secret: &str, customer_id: u64, ttl_seconds: i64) -> Result<String, String> {
+    ring_crypto::install();
     let exp = time::OffsetDateTime::now_utc().unix_timestamp() + ttl_seconds;
     let claims = serde_json::json!({ "customerID": customer_id, "exp": exp });
     jsonwebtoken::encode(
@@ -161,6 +165,7 @@ mod tests {
     }
 
     fn sign(claims: Value, secret: &str) -> String {
+        ring_crypto::install();
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             &claims,
