@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use answerpal::auth::{AuthConfig, Authenticator, hs256_token};
-use answerpal::config::{env_value, init_tracing};
+use answerpal::config::{env_value, init_text_logs};
 use answerpal::http::{ALL_FAMILIES, Api};
 use answerpal::store::Table;
 use answerpal::store::dynamodb::{self, DynamoTable};
@@ -17,7 +17,7 @@ const TOKEN_HOURS: i64 = 24;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_tracing(false);
+    init_text_logs();
     let port: u16 = match env_value("PORT") {
         Some(port) => port
             .parse()

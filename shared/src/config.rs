@@ -11,28 +11,35 @@ use crate::auth::{AuthConfig, Authenticator, ConfigError};
 use crate::http::{Api, Family};
 use crate::store::dynamodb::{self, DynamoTable};
 
-/// Logs as JSON lines (CloudWatch) or as text for a terminal. `RUST_LOG` filters by level and
-/// target (`info`, `warn,answerpal=debug`); `info` when unset or unreadable.
-pub fn init_tracing(json: bool) {
-    let filter = env_value("RUST_LOG")
+/// `RUST_LOG` as a level and target filter (`info`, `warn,answerpal=debug`); `info` when unset
+/// or unreadable.
+fn log_filter() -> Targets {
+    env_value("RUST_LOG")
         .and_then(|spec| spec.parse::<Targets>().ok())
-        .unwrap_or_else(|| Targets::new().with_default(Level::INFO));
-    let builder = tracing_subscriber::fmt()
+        .unwrap_or_else(|| Targets::new().with_default(Level::INFO))
+}
+
+/// Logs as JSON lines, as CloudWatch indexes them (Lambda adds the time itself).
+pub fn init_json_logs() {
+    let subscriber = tracing_subscriber::fmt()
         .with_max_level(Level::TRACE)
-        .with_writer(std::io::stdout);
-    let result = if json {
-        builder
-            .json()
-            .with_current_span(false)
-            .without_time()
-            .finish()
-            .with(filter)
-            .try_init()
-    } else {
-        builder.with_target(false).finish().with(filter).try_init()
-    };
-    // Already initialised (tests, repeated set-up): keep the first subscriber.
-    drop(result);
+        .json()
+        .with_current_span(false)
+        .without_time()
+        .finish()
+        .with(log_filter());
+    // An error means a subscriber is set already (tests, repeated set-up), which stays.
+    drop(subscriber.try_init());
+}
+
+/// Logs as text for a terminal (the local server).
+pub fn init_text_logs() {
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(Level::TRACE)
+        .with_target(false)
+        .finish()
+        .with(log_filter());
+    drop(subscriber.try_init());
 }
 
 pub fn env_value(name: &str) -> Option<String> {
@@ -42,7 +49,7 @@ pub fn env_value(name: &str) -> Option<String> {
 /// The API of a deployed Lambda serving `families`: DynamoDB table `TABLE_NAME` (at
 /// `DYNAMODB_ENDPOINT` when set), JWT keys from the environment. Refuses to start without them.
 pub async fn lambda_api(families: &[Family]) -> Result<Api, ConfigError> {
-    init_tracing(true);
+    init_json_logs();
     let auth = Authenticator::new(&AuthConfig::from_env())?;
     let table_name = env_value("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
     let endpoint = env_value("DYNAMODB_ENDPOINT");

@@ -266,6 +266,30 @@ pub struct UidEntry {
     pub mark_as_deleted: Option<bool>,
 }
 
+/// Reads a field whose parser checks its whole form (`country`, `lang`): blank clears it.
+fn read_coded<T>(
+    raw: &Option<String>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Change<T>, String> {
+    match raw.as_deref().map(str::trim) {
+        None => Ok(Change::Keep),
+        Some("") => Ok(Change::Clear),
+        Some(value) => parse(value).map(Change::Set),
+    }
+}
+
+/// The change, or `Keep` with the message recorded under `path`.
+fn reported<T>(
+    errors: &mut FieldErrors,
+    path: &str,
+    change: Result<Change<T>, String>,
+) -> Change<T> {
+    change.unwrap_or_else(|message| {
+        errors.add(path, message);
+        Change::Keep
+    })
+}
+
 /// The scalar fields of a body, validated.
 struct ScalarChanges {
     firstname: Change<String>,
@@ -289,10 +313,7 @@ struct ScalarChanges {
 impl ScalarChanges {
     fn parse(body: &EndUserBody, errors: &mut FieldErrors) -> Self {
         let mut text = |path: &str, rule: TextRule, raw: &Option<String>| {
-            rule.read(raw.as_deref()).unwrap_or_else(|message| {
-                errors.add(path, message);
-                Change::Keep
-            })
+            reported(errors, path, rule.read(raw.as_deref()))
         };
         let firstname = text("firstname", NAME, &body.firstname);
         let lastname = text("lastname", NAME, &body.lastname);
@@ -310,27 +331,12 @@ impl ScalarChanges {
         let postal_code = text("postalCode", ADDRESS, &body.postal_code);
         let city = text("city", ADDRESS, &body.city);
         let company = text("company", ADDRESS, &body.company);
-        // Coded fields are checked by their parser, which also bounds their length.
-        let mut coded = |path: &str, raw: &Option<String>| {
-            TextRule::trimmed(usize::MAX)
-                .read(raw.as_deref())
-                .map_err(|message| errors.add(path, message))
-                .unwrap_or(Change::Keep)
-        };
-        let country = coded("country", &body.country);
-        let lang = coded("lang", &body.lang);
-        let country = country
-            .try_map(|raw| CountryCode::parse(&raw))
-            .unwrap_or_else(|message| {
-                errors.add("country", message);
-                Change::Keep
-            });
-        let lang = lang
-            .try_map(|raw| parse_lang(&raw))
-            .unwrap_or_else(|message| {
-                errors.add("lang", message);
-                Change::Keep
-            });
+        let country = reported(
+            errors,
+            "country",
+            read_coded(&body.country, CountryCode::parse),
+        );
+        let lang = reported(errors, "lang", read_coded(&body.lang, parse_lang));
         let customer_type = match body.customer_type.as_deref().map(CustomerType::parse) {
             None => None,
             Some(Ok(parsed)) => parsed,

@@ -95,18 +95,6 @@ impl<T> Change<T> {
             Change::Set(value) => *target = Some(value),
         }
     }
-
-    /// Validates a set value, keeping `Keep` and `Clear` as they are.
-    pub fn try_map<U>(
-        self,
-        parse: impl FnOnce(T) -> Result<U, String>,
-    ) -> Result<Change<U>, String> {
-        Ok(match self {
-            Change::Keep => Change::Keep,
-            Change::Clear => Change::Clear,
-            Change::Set(value) => Change::Set(parse(value)?),
-        })
-    }
 }
 
 /// Limits of one free-text field.
