@@ -117,8 +117,14 @@ impl Api {
         let mut route_name = "unmatched";
         let result = self.dispatch(&request, &mut tenant, &mut route_name).await;
         let mut response = result.unwrap_or_else(|error| {
-            if let ApiError::Internal(cause) | ApiError::Unavailable(cause) = &error {
-                tracing::error!(request_id, cause, "request failed");
+            match &error {
+                ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+                    tracing::error!(request_id, cause, "request failed");
+                }
+                ApiError::InvalidToken(reason) => {
+                    tracing::info!(request_id, reason, "token refused")
+                }
+                _ => {}
             }
             error.into_response()
         });
@@ -294,7 +300,7 @@ fn read_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
         match inner.classify() {
             serde_json::error::Category::Data if path != "." => field_error(&path, message),
             serde_json::error::Category::Data => {
-                ApiError::MalformedBody(format!("the body must be a JSON object: {message}"))
+                ApiError::MalformedBody("the body must be a JSON object".into())
             }
             _ => ApiError::MalformedBody(format!("malformed JSON: {message}")),
         }

@@ -1,6 +1,5 @@
 //! End users: create, read, update, delete, list and resolve by UID or customerRef.
 
-use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 
 use serde::Deserialize;
@@ -181,23 +180,27 @@ impl Summary {
             || self.uids.iter().any(|u| contains(&u.uid))
     }
 
-    fn compare(&self, other: &Self, field: SortField) -> Ordering {
-        // Text sorts case-insensitively; a missing value sorts first, as in SQL.
-        let text = |s: &Option<String>| s.as_ref().map(|s| s.to_lowercase());
-        let by_field = match field {
-            SortField::EndUserId => Ordering::Equal,
-            SortField::Name => self
-                .display_name()
-                .to_lowercase()
-                .cmp(&other.display_name().to_lowercase()),
-            SortField::Firstname => text(&self.firstname).cmp(&text(&other.firstname)),
-            SortField::Lastname => text(&self.lastname).cmp(&text(&other.lastname)),
-            SortField::CustomerRef => text(&self.customer_ref).cmp(&text(&other.customer_ref)),
-            SortField::CreatedAt => self.created_at.cmp(&other.created_at),
-            SortField::UpdatedAt => self.updated_at.cmp(&other.updated_at),
-        };
-        by_field.then(self.id.cmp(&other.id))
+    /// What `field` sorts by: text case-insensitively, a missing value first (as in SQL).
+    fn sort_value(&self, field: SortField) -> SortValue {
+        let text = |s: &Option<String>| SortValue::Text(s.as_ref().map(|s| s.to_lowercase()));
+        match field {
+            SortField::EndUserId => SortValue::Id,
+            SortField::Name => SortValue::Text(Some(self.display_name().to_lowercase())),
+            SortField::Firstname => text(&self.firstname),
+            SortField::Lastname => text(&self.lastname),
+            SortField::CustomerRef => text(&self.customer_ref),
+            SortField::CreatedAt => SortValue::Time(self.created_at),
+            SortField::UpdatedAt => SortValue::Time(self.updated_at),
+        }
     }
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum SortValue {
+    /// Sorting by ID itself: the tie-break decides.
+    Id,
+    Text(Option<String>),
+    Time(Timestamp),
 }
 
 /// One page of the tenant's end users: the list index in one query, then the page's end users
@@ -217,13 +220,11 @@ pub async fn list(
     if let Some(term) = &query.search {
         summaries.retain(|s| s.matches(term));
     }
-    summaries.sort_by(|a, b| {
-        let ordering = a.compare(b, query.sort_by);
-        match query.order {
-            SortOrder::Asc => ordering,
-            SortOrder::Desc => ordering.reverse(),
-        }
-    });
+    // Ties go by ID, so pages are stable; each key is computed once, not per comparison.
+    summaries.sort_by_cached_key(|s| (s.sort_value(query.sort_by), s.id));
+    if query.order == SortOrder::Desc {
+        summaries.reverse();
+    }
     let total = summaries.len();
     let page_ids: Vec<u64> = summaries[query.page.range(total)]
         .iter()

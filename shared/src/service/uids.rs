@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Attempt, Plan, commit, load, with_retries};
-use crate::domain::end_user::{MAX_UIDS, StoredUid, primary_ids};
+use crate::domain::end_user::{EndUser, MAX_UIDS, StoredUid, primary_ids};
 use crate::domain::ids::IdBlock;
 use crate::domain::uid::{Uid, UidType};
 use crate::domain::{MAX_ID, TenantId, Timestamp};
@@ -100,17 +100,19 @@ pub enum Assigned {
     Created(Link),
 }
 
-fn link(end_user_id: u64, uids: &[StoredUid], id: u64, message: Option<&'static str>) -> Link {
-    let primary = primary_ids(uids);
-    let stored = uids.iter().find(|u| u.id == id);
-    Link {
+/// The link of `uid` on `user` as answered.
+fn link(user: &EndUser, uid: &Uid, message: Option<&'static str>) -> Result<Link, ApiError> {
+    let stored = user.find_uid(uid).ok_or_else(|| {
+        ApiError::Internal("the assigned UID is missing from its end user".into())
+    })?;
+    Ok(Link {
         message,
-        end_user_uid_id: id,
-        end_user_id,
-        uid_type: stored.map_or(UidType::External, |u| u.uid_type),
-        uid: stored.map(|u| u.uid.clone()).unwrap_or_default(),
-        is_primary: primary.contains(&id),
-    }
+        end_user_uid_id: stored.id,
+        end_user_id: user.id,
+        uid_type: stored.uid_type,
+        uid: stored.uid.clone(),
+        is_primary: primary_ids(&user.uids).contains(&stored.id),
+    })
 }
 
 pub async fn assign(
@@ -128,17 +130,13 @@ pub async fn assign(
         next.updated_at = now;
 
         if let Some(existing) = current.find_uid(&uid) {
-            let id = existing.id;
             let message = Some("The UID is already linked to this end user.");
             if !request.is_primary || existing.marked_primary {
                 return Ok(Attempt::Done(Assigned::Existing(link(
-                    current.id,
-                    &current.uids,
-                    id,
-                    message,
-                ))));
+                    &current, &uid, message,
+                )?)));
             }
-            next.mark_primary(id);
+            next.mark_primary(existing.id);
             let plan = Plan::new(
                 tenant,
                 Some(&current),
@@ -148,7 +146,7 @@ pub async fn assign(
                 now.unix_seconds(),
             )?;
             return Ok(match commit(table, plan).await? {
-                true => Attempt::Done(Assigned::Existing(link(next.id, &next.uids, id, message))),
+                true => Attempt::Done(Assigned::Existing(link(&next, &uid, message)?)),
                 false => Attempt::Retry,
             });
         }
@@ -173,7 +171,7 @@ pub async fn assign(
         if request.is_primary {
             next.mark_primary(id);
         }
-        let paths = HashMap::from([(uid, "uid".to_string())]);
+        let paths = HashMap::from([(uid.clone(), "uid".to_string())]);
         let plan = Plan::new(
             tenant,
             Some(&current),
@@ -183,7 +181,7 @@ pub async fn assign(
             now.unix_seconds(),
         )?;
         Ok(match commit(table, plan).await? {
-            true => Attempt::Done(Assigned::Created(link(next.id, &next.uids, id, None))),
+            true => Attempt::Done(Assigned::Created(link(&next, &uid, None)?)),
             false => Attempt::Retry,
         })
     })

@@ -28,7 +28,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_smithy_http_client::tls;
 
-use super::keys::{END_USERS_BY_TENANT, EXPIRES_AT};
+use super::keys::{EXPIRES_AT, INDEXES};
 use super::{
     Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, PK, SK, StoreError, Table, Write,
     WriteError,
@@ -137,35 +137,36 @@ impl DynamoTable {
                 .build()
                 .map_err(internal)
         };
-        let index = &END_USERS_BY_TENANT;
-        let gsi = GlobalSecondaryIndex::builder()
-            .index_name(index.name)
-            .key_schema(key(index.partition_key, KeyType::Hash)?)
-            .key_schema(key(index.sort_key, KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::Include)
-                    .set_non_key_attributes(Some(
-                        index.projected.iter().map(|s| s.to_string()).collect(),
-                    ))
-                    .build(),
-            )
-            .build()
-            .map_err(internal)?;
-        let created = self
+        let mut request = self
             .client
             .create_table()
             .table_name(&self.name)
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(attribute(PK, ScalarAttributeType::S)?)
             .attribute_definitions(attribute(SK, ScalarAttributeType::S)?)
-            .attribute_definitions(attribute(index.partition_key, ScalarAttributeType::S)?)
-            .attribute_definitions(attribute(index.sort_key, ScalarAttributeType::N)?)
             .key_schema(key(PK, KeyType::Hash)?)
-            .key_schema(key(SK, KeyType::Range)?)
-            .global_secondary_indexes(gsi)
-            .send()
-            .await;
+            .key_schema(key(SK, KeyType::Range)?);
+        for index in INDEXES {
+            let gsi = GlobalSecondaryIndex::builder()
+                .index_name(index.name)
+                .key_schema(key(index.partition_key, KeyType::Hash)?)
+                .key_schema(key(index.sort_key, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::Include)
+                        .set_non_key_attributes(Some(
+                            index.projected.iter().map(|s| s.to_string()).collect(),
+                        ))
+                        .build(),
+                )
+                .build()
+                .map_err(internal)?;
+            request = request
+                .attribute_definitions(attribute(index.partition_key, ScalarAttributeType::S)?)
+                .attribute_definitions(attribute(index.sort_key, ScalarAttributeType::N)?)
+                .global_secondary_indexes(gsi);
+        }
+        let created = request.send().await;
         match created {
             Ok(_) => {}
             // Created by a concurrent caller in the meantime.

@@ -43,6 +43,9 @@ pub const END_USERS_BY_TENANT: Index = Index {
     ],
 };
 
+/// Every secondary index of the table.
+pub const INDEXES: [&Index; 1] = [&END_USERS_BY_TENANT];
+
 fn tenant_prefix(tenant: TenantId) -> String {
     format!("T#{tenant}")
 }

@@ -1,18 +1,59 @@
 //! The embedded table: DynamoDB's semantics for the calls of the port, in process memory.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 
+use super::keys::INDEXES;
 use super::{
     AttributeValue, Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, MAX_WRITES, PK,
     SK, StoreError, Table, Write, WriteError,
 };
 
+/// One entry of a secondary index: index, partition value, sort value, item key.
+type IndexEntry = (&'static str, String, u64, Key);
+
+#[derive(Default)]
+struct State {
+    items: BTreeMap<Key, Item>,
+    /// The entries of every index of the table (`keys::INDEXES`), kept in step with `items`.
+    /// Sort values are unsigned integers, the only kind this table's indexes use.
+    index: BTreeSet<IndexEntry>,
+}
+
+impl State {
+    fn entries(key: &Key, item: &Item) -> impl Iterator<Item = IndexEntry> {
+        INDEXES.iter().filter_map(move |index| {
+            let Some(AttributeValue::S(partition)) = item.get(index.partition_key) else {
+                return None;
+            };
+            let Some(AttributeValue::N(sort)) = item.get(index.sort_key) else {
+                return None;
+            };
+            let sort = sort.parse().ok()?;
+            Some((index.name, partition.clone(), sort, key.clone()))
+        })
+    }
+
+    fn put(&mut self, key: Key, item: Item) {
+        self.remove(&key);
+        self.index.extend(Self::entries(&key, &item));
+        self.items.insert(key, item);
+    }
+
+    fn remove(&mut self, key: &Key) {
+        if let Some(old) = self.items.remove(key) {
+            for entry in Self::entries(key, &old) {
+                self.index.remove(&entry);
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct MemoryTable {
-    items: Mutex<BTreeMap<Key, Item>>,
+    state: Mutex<State>,
 }
 
 impl MemoryTable {
@@ -20,8 +61,8 @@ impl MemoryTable {
         Self::default()
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, BTreeMap<Key, Item>>, StoreError> {
-        self.items
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, StoreError> {
+        self.state
             .lock()
             .map_err(|_| StoreError::Internal("embedded table lock poisoned".into()))
     }
@@ -35,17 +76,10 @@ fn holds(condition: &Condition, existing: Option<&Item>) -> bool {
     }
 }
 
-fn number_of(item: &Item, attribute: &str) -> Option<f64> {
-    match item.get(attribute) {
-        Some(AttributeValue::N(n)) => n.parse().ok(),
-        _ => None,
-    }
-}
-
 #[async_trait]
 impl Table for MemoryTable {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        Ok(self.lock()?.get(key).cloned())
+        Ok(self.lock()?.items.get(key).cloned())
     }
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
@@ -59,34 +93,32 @@ impl Table for MemoryTable {
         if unique.len() != keys.len() {
             return Err(StoreError::Internal("duplicate keys in batch".into()));
         }
-        let items = self.lock()?;
-        Ok(keys.iter().filter_map(|k| items.get(k).cloned()).collect())
+        let state = self.lock()?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| state.items.get(k).cloned())
+            .collect())
     }
 
     async fn query_index(&self, index: &Index, partition: &str) -> Result<Vec<Item>, StoreError> {
-        let items = self.lock()?;
-        let wanted = AttributeValue::S(partition.to_owned());
-        let mut found: Vec<Item> = items
-            .values()
-            .filter(|item| item.get(index.partition_key) == Some(&wanted))
-            .filter(|item| number_of(item, index.sort_key).is_some())
-            .map(|item| {
-                let mut projected = Item::default();
-                let keep = [PK, SK, index.partition_key, index.sort_key];
-                for name in keep.iter().chain(index.projected) {
-                    if let Some(value) = item.get(*name) {
-                        projected.insert((*name).to_owned(), value.clone());
-                    }
+        let state = self.lock()?;
+        let first = (index.name, partition.to_owned(), 0, Key::new("", ""));
+        let projected = |item: &Item| {
+            let keep = [PK, SK, index.partition_key, index.sort_key];
+            let mut projection = Item::default();
+            for name in keep.iter().chain(index.projected) {
+                if let Some(value) = item.get(*name) {
+                    projection.insert((*name).to_owned(), value.clone());
                 }
-                projected
-            })
-            .collect();
-        found.sort_by(|a, b| {
-            number_of(a, index.sort_key)
-                .partial_cmp(&number_of(b, index.sort_key))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        Ok(found)
+            }
+            projection
+        };
+        Ok(state
+            .index
+            .range(first..)
+            .take_while(|(name, value, _, _)| *name == index.name && value == partition)
+            .filter_map(|(_, _, _, key)| state.items.get(key).map(projected))
+            .collect())
     }
 
     async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {
@@ -109,7 +141,7 @@ impl Table for MemoryTable {
                 StoreError::Internal("two writes on one item in a transaction".into()).into(),
             );
         }
-        let mut items = self.lock()?;
+        let mut state = self.lock()?;
         let failed: Vec<FailedCondition> = writes
             .iter()
             .zip(&keys)
@@ -118,7 +150,7 @@ impl Table for MemoryTable {
                 let condition = match write {
                     Write::Put { condition, .. } | Write::Delete { condition, .. } => condition,
                 };
-                let existing = items.get(key);
+                let existing = state.items.get(key);
                 match condition {
                     Some(c) if !holds(c, existing) => Some(FailedCondition {
                         index,
@@ -133,12 +165,8 @@ impl Table for MemoryTable {
         }
         for (write, key) in writes.into_iter().zip(keys) {
             match write {
-                Write::Put { item, .. } => {
-                    items.insert(key, item);
-                }
-                Write::Delete { .. } => {
-                    items.remove(&key);
-                }
+                Write::Put { item, .. } => state.put(key, item),
+                Write::Delete { .. } => state.remove(&key),
             }
         }
         Ok(())
