@@ -73,7 +73,7 @@ pub const TEST_SECRET: &str = "api-test-secret";
 pub struct TestApi {
     api: Api,
     /// DynamoDB calls made so far, on the DynamoDB store.
-    pub calls: Option<CallCounter>,
+    calls: Option<CallCounter>,
 }
 
 /// A response, its body read as JSON (`Null` when empty).
@@ -105,7 +105,7 @@ fn authenticator() -> Authenticator {
 }
 
 impl TestApi {
-    pub fn on(table: Arc<dyn Table>, calls: Option<CallCounter>) -> Self {
+    fn on(table: Arc<dyn Table>, calls: Option<CallCounter>) -> Self {
         TestApi {
             api: Api::new(table, authenticator(), ALL_FAMILIES),
             calls,
@@ -119,10 +119,6 @@ impl TestApi {
     pub async fn dynamodb() -> Self {
         let (table, calls) = fresh_dynamo_table().await;
         Self::on(Arc::new(table), Some(calls))
-    }
-
-    pub fn api(&self) -> &Api {
-        &self.api
     }
 
     /// DynamoDB calls made so far (0 on the embedded table).

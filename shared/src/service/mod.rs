@@ -18,23 +18,14 @@ use crate::store::{Condition, MAX_WRITES, Table, Write, WriteError};
 /// Attempts of one write use case before a conflict with concurrent writers is reported.
 const ATTEMPTS: u32 = 5;
 
-/// What a write guards, so a failed condition can be told apart.
-enum Guard {
-    /// The ID block is someone else's: retry with a fresh block.
-    IdBlock,
-    /// The end user changed (or vanished) since it was read: retry from a fresh read.
-    Record,
-    /// An index entry this end user held is no longer its own: retry from a fresh read.
-    OwnIndex,
-    /// A value the request brings in; held by another end user, it is a 409 on `path`.
-    NewValue { path: String },
-}
-
 /// The writes that move one end user's items from `before` to `after` in one transaction.
 struct Plan {
     end_user_id: u64,
     writes: Vec<Write>,
-    guards: Vec<Guard>,
+    /// Per write, what its failed condition means: `Some(path)` for a value the request brings
+    /// in, which another end user holding it makes a 409 on `path`; `None` for a lost race (ID
+    /// block taken, end user changed or gone, index entry moved), which a fresh attempt retries.
+    conflict_paths: Vec<Option<String>>,
 }
 
 impl Plan {
@@ -52,7 +43,7 @@ impl Plan {
         let mut plan = Plan {
             end_user_id,
             writes: Vec::new(),
-            guards: Vec::new(),
+            conflict_paths: Vec::new(),
         };
         if let Some(block) = block {
             plan.push(
@@ -60,7 +51,7 @@ impl Plan {
                     item: keys::id_block_item(tenant, block.base(), now_unix_seconds),
                     condition: Some(Condition::NotExists),
                 },
-                Guard::IdBlock,
+                None,
             );
         }
         let record_condition = match before {
@@ -77,7 +68,7 @@ impl Plan {
                 condition: Some(record_condition),
             },
         };
-        plan.push(record, Guard::Record);
+        plan.push(record, None);
 
         // Index entries: the UID values and the customerRef, before and after.
         let entries = |user: Option<&EndUser>| -> BTreeMap<crate::store::Key, String> {
@@ -103,7 +94,7 @@ impl Plan {
                     key: key.clone(),
                     condition: Some(owned_by(end_user_id)),
                 },
-                Guard::OwnIndex,
+                None,
             );
         }
         for (key, path) in new.into_iter().filter(|(k, _)| !old.contains_key(k)) {
@@ -112,7 +103,7 @@ impl Plan {
                     item: keys::owner_item(key, end_user_id),
                     condition: Some(Condition::NotExists),
                 },
-                Guard::NewValue { path },
+                Some(path),
             );
         }
         if plan.writes.len() > MAX_WRITES {
@@ -127,9 +118,9 @@ impl Plan {
         Ok(plan)
     }
 
-    fn push(&mut self, write: Write, guard: Guard) {
+    fn push(&mut self, write: Write, conflict_path: Option<String>) {
         self.writes.push(write);
-        self.guards.push(guard);
+        self.conflict_paths.push(conflict_path);
     }
 }
 
@@ -151,7 +142,7 @@ async fn commit(table: &dyn Table, plan: Plan) -> Result<bool, ApiError> {
     let mut errors = FieldErrors::default();
     let mut first_holder = None;
     for failure in &failed {
-        let Some(Guard::NewValue { path }) = plan.guards.get(failure.index) else {
+        let Some(Some(path)) = plan.conflict_paths.get(failure.index) else {
             continue;
         };
         let holder = failure.existing.as_ref().and_then(keys::owner_of);
