@@ -12,13 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 const SECRET: &str = "local-server-test";
 
 async fn start() -> String {
-    let auth = Authenticator::new(&AuthConfig {
-        secret: Some(SECRET.into()),
-        public_key_pem: None,
-        issuer: None,
-        audience: None,
-    })
-    .expect("auth");
+    let auth = Authenticator::new(&AuthConfig::with_secret(SECRET)).expect("auth");
     let api = Arc::new(Api::new(Arc::new(MemoryTable::new()), auth, ALL_FAMILIES));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address").to_string();

@@ -95,13 +95,7 @@ pub fn token(customer_id: u64) -> String {
 }
 
 fn authenticator() -> Authenticator {
-    Authenticator::new(&AuthConfig {
-        secret: Some(TEST_SECRET.into()),
-        public_key_pem: None,
-        issuer: None,
-        audience: None,
-    })
-    .expect("test auth config")
+    Authenticator::new(&AuthConfig::with_secret(TEST_SECRET)).expect("test auth config")
 }
 
 impl TestApi {

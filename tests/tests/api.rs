@@ -1033,6 +1033,23 @@ async fn at_most_fifty_uids(api: TestApi) {
     assert_problem(&api.get("/api/EndUsers/byUid?uid=u-44", 1).await, 404);
 }
 
+/// Awaits racing requests: exactly one got 201, every other a 409. Returns the winner's index.
+async fn the_one_winner(tasks: Vec<tokio::task::JoinHandle<api_tests::TestResponse>>) -> usize {
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("task").status);
+    }
+    let winners: Vec<usize> = (0..statuses.len())
+        .filter(|n| statuses[*n] == 201)
+        .collect();
+    assert_eq!(winners.len(), 1, "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    winners[0]
+}
+
 async fn concurrent_assigns_have_one_winner(api: TestApi) {
     let api = std::sync::Arc::new(api);
     let mut users = Vec::new();
@@ -1054,20 +1071,7 @@ async fn concurrent_assigns_have_one_winner(api: TestApi) {
             })
         })
         .collect();
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.expect("task").status);
-    }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert!(
-        statuses.iter().all(|s| *s == 201 || *s == 409),
-        "{statuses:?}"
-    );
-    let winner = users[statuses.iter().position(|s| *s == 201).expect("a winner")];
+    let winner = users[the_one_winner(tasks).await];
     let resolved = api.get("/api/EndUsers/byUid?uid=%2B32470999999", 1).await;
     assert_eq!(id_of(&resolved.body), winner);
     for id in users.iter().filter(|id| **id != winner) {
@@ -1091,22 +1095,9 @@ async fn concurrent_creates_of_one_uid_have_one_winner(api: TestApi) {
             })
         })
         .collect();
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.expect("task").status);
-    }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert!(
-        statuses.iter().all(|s| *s == 201 || *s == 409),
-        "{statuses:?}"
-    );
+    let winner = the_one_winner(tasks).await;
     let list = api.get("/api/EndUsers", 1).await;
     assert_eq!(list.body["totalCount"], 1, "losers left end users behind");
-    let winner = statuses.iter().position(|s| *s == 201).expect("a winner");
     for n in (0..6).filter(|n| *n != winner) {
         let own = api
             .get(&format!("/api/EndUsers/byUid?uid=own-{n}"), 1)

@@ -41,13 +41,7 @@ async fn every_event_gets_its_expected_status() {
 
         let table = Arc::new(MemoryTable::new());
         api_tests::seed_example_end_user(table.as_ref()).await;
-        let auth = Authenticator::new(&AuthConfig {
-            secret: Some(EVENTS_SECRET.into()),
-            public_key_pem: None,
-            issuer: None,
-            audience: None,
-        })
-        .expect("auth");
+        let auth = Authenticator::new(&AuthConfig::with_secret(EVENTS_SECRET)).expect("auth");
         let api = Api::new(table, auth, &[family(function)]);
 
         let text = std::fs::read_to_string(format!("{EVENTS}/{file}")).expect("event file");

@@ -121,12 +121,7 @@ async fn es256_tokens_verify_against_the_public_key() {
 
 #[tokio::test]
 async fn hs256_tokens_signed_elsewhere_verify_against_the_secret() {
-    let config = AuthConfig {
-        secret: Some("shared-secret".into()),
-        public_key_pem: None,
-        issuer: None,
-        audience: None,
-    };
+    let config = AuthConfig::with_secret("shared-secret");
     let api = Api::new(
         Arc::new(MemoryTable::new()),
         Authenticator::new(&config).expect("secret config"),

@@ -40,6 +40,16 @@ fn non_empty_env(name: &str) -> Option<String> {
 }
 
 impl AuthConfig {
+    /// HS256 with `secret` and no issuer or audience.
+    pub fn with_secret(secret: &str) -> Self {
+        AuthConfig {
+            secret: Some(secret.to_owned()),
+            public_key_pem: None,
+            issuer: None,
+            audience: None,
+        }
+    }
+
     /// `JWT_SECRET` or `JWT_PUBLIC_KEY`, with `JWT_ISSUER` and `JWT_AUDIENCE` when set.
     pub fn from_env() -> Self {
         AuthConfig {
@@ -156,12 +166,7 @@ mod tests {
     const SECRET: &str = "unit-test-secret";
 
     fn config() -> AuthConfig {
-        AuthConfig {
-            secret: Some(SECRET.into()),
-            public_key_pem: None,
-            issuer: None,
-            audience: None,
-        }
+        AuthConfig::with_secret(SECRET)
     }
 
     fn sign(claims: Value, secret: &str) -> String {

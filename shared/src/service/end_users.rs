@@ -36,10 +36,7 @@ pub async fn create(
             &revision.uid_paths,
             now.unix_seconds(),
         )?;
-        Ok(match commit(table, plan).await? {
-            true => Attempt::Done(revision.user),
-            false => Attempt::Retry,
-        })
+        commit(table, plan, revision.user).await
     })
     .await
 }
@@ -67,10 +64,7 @@ pub async fn update(
             &revision.uid_paths,
             now.unix_seconds(),
         )?;
-        Ok(match commit(table, plan).await? {
-            true => Attempt::Done(revision.user),
-            false => Attempt::Retry,
-        })
+        commit(table, plan, revision.user).await
     })
     .await
 }
@@ -80,10 +74,7 @@ pub async fn delete(table: &dyn Table, tenant: TenantId, id: u64) -> Result<(), 
     with_retries(|| async {
         let current = load(table, tenant, id).await?;
         let plan = Plan::new(tenant, Some(&current), None, None, &HashMap::new(), 0)?;
-        Ok(match commit(table, plan).await? {
-            true => Attempt::Done(()),
-            false => Attempt::Retry,
-        })
+        commit(table, plan, ()).await
     })
     .await
 }

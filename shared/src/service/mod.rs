@@ -131,11 +131,11 @@ enum Attempt<T> {
     Retry,
 }
 
-/// Applies a plan: `Ok(true)` when written, `Ok(false)` when a retry may succeed.
-async fn commit(table: &dyn Table, plan: Plan) -> Result<bool, ApiError> {
+/// Applies a plan: `done` once written, `Retry` when a fresh attempt may succeed.
+async fn commit<T>(table: &dyn Table, plan: Plan, done: T) -> Result<Attempt<T>, ApiError> {
     let failed = match table.write(plan.writes).await {
-        Ok(()) => return Ok(true),
-        Err(WriteError::Contention) => return Ok(false),
+        Ok(()) => return Ok(Attempt::Done(done)),
+        Err(WriteError::Contention) => return Ok(Attempt::Retry),
         Err(WriteError::Store(e)) => return Err(e.into()),
         Err(WriteError::ConditionFailed { failed }) => failed,
     };
@@ -164,7 +164,7 @@ async fn commit(table: &dyn Table, plan: Plan) -> Result<bool, ApiError> {
         }
     }
     if errors.is_empty() {
-        Ok(false)
+        Ok(Attempt::Retry)
     } else {
         Err(ApiError::Conflict {
             detail: "a value of the request already belongs to another end user".into(),

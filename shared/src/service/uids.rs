@@ -145,10 +145,8 @@ pub async fn assign(
                 &HashMap::new(),
                 now.unix_seconds(),
             )?;
-            return Ok(match commit(table, plan).await? {
-                true => Attempt::Done(Assigned::Existing(link(&next, &uid, message)?)),
-                false => Attempt::Retry,
-            });
+            let answer = Assigned::Existing(link(&next, &uid, message)?);
+            return commit(table, plan, answer).await;
         }
 
         if current.uids.len() >= MAX_UIDS {
@@ -180,10 +178,8 @@ pub async fn assign(
             &paths,
             now.unix_seconds(),
         )?;
-        Ok(match commit(table, plan).await? {
-            true => Attempt::Done(Assigned::Created(link(&next, &uid, None)?)),
-            false => Attempt::Retry,
-        })
+        let answer = Assigned::Created(link(&next, &uid, None)?);
+        commit(table, plan, answer).await
     })
     .await
 }

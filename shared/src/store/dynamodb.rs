@@ -257,33 +257,31 @@ fn expression(condition: &Condition) -> Expression {
     }
 }
 
+/// Sets a write's condition on any of the SDK's put and delete builders (their setters share
+/// names, not a trait), asking for the item met when the condition fails.
+macro_rules! conditioned {
+    ($builder:expr, $condition:expr) => {{
+        let e = $condition.as_ref().map(expression);
+        $builder
+            .set_condition_expression(e.as_ref().map(|e| e.text.clone()))
+            .set_expression_attribute_names(e.as_ref().map(|e| e.names.clone()))
+            .set_expression_attribute_values(e.and_then(|e| e.values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+    }};
+}
+
 fn transact_item(write: Write, table: &str) -> Result<TransactWriteItem, StoreError> {
-    let all_old = ReturnValuesOnConditionCheckFailure::AllOld;
     Ok(match write {
         Write::Put { item, condition } => {
-            let e = condition.as_ref().map(expression);
-            let put = Put::builder()
-                .table_name(table)
-                .set_item(Some(item.into()))
-                .set_condition_expression(e.as_ref().map(|e| e.text.clone()))
-                .set_expression_attribute_names(e.as_ref().map(|e| e.names.clone()))
-                .set_expression_attribute_values(e.and_then(|e| e.values))
-                .return_values_on_condition_check_failure(all_old)
-                .build()
-                .map_err(internal)?;
+            let put = Put::builder().table_name(table).set_item(Some(item.into()));
+            let put = conditioned!(put, condition).build().map_err(internal)?;
             TransactWriteItem::builder().put(put).build()
         }
         Write::Delete { key, condition } => {
-            let e = condition.as_ref().map(expression);
             let delete = Delete::builder()
                 .table_name(table)
-                .set_key(Some(aws_key(&key)))
-                .set_condition_expression(e.as_ref().map(|e| e.text.clone()))
-                .set_expression_attribute_names(e.as_ref().map(|e| e.names.clone()))
-                .set_expression_attribute_values(e.and_then(|e| e.values))
-                .return_values_on_condition_check_failure(all_old)
-                .build()
-                .map_err(internal)?;
+                .set_key(Some(aws_key(&key)));
+            let delete = conditioned!(delete, condition).build().map_err(internal)?;
             TransactWriteItem::builder().delete(delete).build()
         }
     })
@@ -301,21 +299,14 @@ fn single_failure(existing: Option<&AwsItem>) -> WriteError {
 impl DynamoTable {
     /// One write alone: a plain conditional PutItem or DeleteItem costs half a transaction.
     async fn write_one(&self, write: Write) -> Result<(), WriteError> {
-        let all_old = ReturnValuesOnConditionCheckFailure::AllOld;
         match write {
             Write::Put { item, condition } => {
-                let e = condition.as_ref().map(expression);
-                let result = self
+                let put = self
                     .client
                     .put_item()
                     .table_name(&self.name)
-                    .set_item(Some(item.into()))
-                    .set_condition_expression(e.as_ref().map(|e| e.text.clone()))
-                    .set_expression_attribute_names(e.as_ref().map(|e| e.names.clone()))
-                    .set_expression_attribute_values(e.and_then(|e| e.values))
-                    .return_values_on_condition_check_failure(all_old)
-                    .send()
-                    .await;
+                    .set_item(Some(item.into()));
+                let result = conditioned!(put, condition).send().await;
                 match result {
                     Ok(_) => Ok(()),
                     Err(SdkError::ServiceError(e)) => match e.err() {
@@ -331,18 +322,12 @@ impl DynamoTable {
                 }
             }
             Write::Delete { key, condition } => {
-                let e = condition.as_ref().map(expression);
-                let result = self
+                let delete = self
                     .client
                     .delete_item()
                     .table_name(&self.name)
-                    .set_key(Some(aws_key(&key)))
-                    .set_condition_expression(e.as_ref().map(|e| e.text.clone()))
-                    .set_expression_attribute_names(e.as_ref().map(|e| e.names.clone()))
-                    .set_expression_attribute_values(e.and_then(|e| e.values))
-                    .return_values_on_condition_check_failure(all_old)
-                    .send()
-                    .await;
+                    .set_key(Some(aws_key(&key)));
+                let result = conditioned!(delete, condition).send().await;
                 match result {
                     Ok(_) => Ok(()),
                     Err(SdkError::ServiceError(e)) => match e.err() {
