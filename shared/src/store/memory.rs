@@ -1,6 +1,6 @@
 //! The embedded table: DynamoDB's semantics for the calls of the port, in process memory.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -17,14 +17,28 @@ type IndexEntry = (&'static str, String, u64, Key);
 #[derive(Default)]
 struct State {
     items: BTreeMap<Key, Item>,
-    /// The entries of every index of the table (`keys::INDEXES`), kept in step with `items`.
-    /// Sort values are unsigned integers, the only kind this table's indexes use.
-    index: BTreeSet<IndexEntry>,
+    /// Every index of the table (`keys::INDEXES`), kept in step with `items`: each entry holds the
+    /// item's projection, made once per write rather than on every query. Sort values are
+    /// unsigned integers, the only kind this table's indexes use.
+    index: BTreeMap<IndexEntry, Item>,
+}
+
+/// The attributes `index` holds of `item`: the table's keys, its own, and the projected ones.
+fn projection(index: &Index, item: &Item) -> Item {
+    let keys = [PK, SK, index.partition_key, index.sort_key];
+    let mut projected = Item::default();
+    for name in keys.iter().chain(index.projected) {
+        if let Some(value) = item.get(*name) {
+            projected.insert((*name).to_owned(), value.clone());
+        }
+    }
+    projected
 }
 
 impl State {
-    fn entries(key: &Key, item: &Item) -> impl Iterator<Item = IndexEntry> {
-        INDEXES.iter().filter_map(move |index| {
+    /// The index entries of an item, each with the index it belongs to.
+    fn entries(key: &Key, item: &Item) -> impl Iterator<Item = (&'static Index, IndexEntry)> {
+        INDEXES.into_iter().filter_map(move |index| {
             let Some(AttributeValue::S(partition)) = item.get(index.partition_key) else {
                 return None;
             };
@@ -32,19 +46,21 @@ impl State {
                 return None;
             };
             let sort = sort.parse().ok()?;
-            Some((index.name, partition.clone(), sort, key.clone()))
+            Some((index, (index.name, partition.clone(), sort, key.clone())))
         })
     }
 
     fn put(&mut self, key: Key, item: Item) {
         self.remove(&key);
-        self.index.extend(Self::entries(&key, &item));
+        for (index, entry) in Self::entries(&key, &item) {
+            self.index.insert(entry, projection(index, &item));
+        }
         self.items.insert(key, item);
     }
 
     fn remove(&mut self, key: &Key) {
         if let Some(old) = self.items.remove(key) {
-            for entry in Self::entries(key, &old) {
+            for (_, entry) in Self::entries(key, &old) {
                 self.index.remove(&entry);
             }
         }
@@ -103,21 +119,11 @@ impl Table for MemoryTable {
     async fn query_index(&self, index: &Index, partition: &str) -> Result<Vec<Item>, StoreError> {
         let state = self.lock()?;
         let first = (index.name, partition.to_owned(), 0, Key::new("", ""));
-        let projected = |item: &Item| {
-            let keep = [PK, SK, index.partition_key, index.sort_key];
-            let mut projection = Item::default();
-            for name in keep.iter().chain(index.projected) {
-                if let Some(value) = item.get(*name) {
-                    projection.insert((*name).to_owned(), value.clone());
-                }
-            }
-            projection
-        };
         Ok(state
             .index
             .range(first..)
-            .take_while(|(name, value, _, _)| *name == index.name && value == partition)
-            .filter_map(|(_, _, _, key)| state.items.get(key).map(projected))
+            .take_while(|((name, value, _, _), _)| *name == index.name && value == partition)
+            .map(|(_, projected)| projected.clone())
             .collect())
     }
 
