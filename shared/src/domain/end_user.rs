@@ -475,9 +475,10 @@ fn apply_uid_entries(
     let mut primary_by_type: BTreeMap<UidType, usize> = BTreeMap::new();
     let mut seen_ids = HashSet::new();
 
+    // Reads entry `i` as a UID; `kept_type` stands in for an absent `uidType` of an ID entry.
     let mut read_uid =
-        |i: usize, uid_type: Option<UidType>, raw: Option<&str>, errors: &mut FieldErrors| {
-            let uid_type = match uid_type {
+        |i: usize, kept_type: Option<UidType>, raw: Option<&str>, errors: &mut FieldErrors| {
+            let uid_type = match kept_type {
                 Some(t) => Some(t),
                 None => match entries[i].uid_type.as_deref() {
                     Some(raw_type) => UidType::parse(raw_type)
@@ -522,13 +523,11 @@ fn apply_uid_entries(
             list.remove(pos);
             continue;
         }
+        // Absent fields keep the UID's current type and value.
         let current = &list[pos].0;
-        let explicit_type = match entry.uid_type.as_deref() {
-            Some(_) => None,
-            None => Some(current.uid_type),
-        };
+        let kept_type = entry.uid_type.is_none().then_some(current.uid_type);
         let raw = entry.uid.clone().unwrap_or_else(|| current.uid.clone());
-        let Some(uid) = read_uid(i, explicit_type, Some(&raw), errors) else {
+        let Some(uid) = read_uid(i, kept_type, Some(&raw), errors) else {
             continue;
         };
         let (stored, origin) = &mut list[pos];
@@ -874,6 +873,28 @@ mod tests {
         ));
         assert!(errors.contains("uids[0].endUserUIDID"));
         assert!(errors.contains("uids[1].uid"));
+    }
+
+    #[test]
+    fn an_id_entry_keeps_what_it_leaves_out() {
+        let user = created(serde_json::json!({"uids": [
+            {"uidType": "Phone", "uid": "+32470000001"},
+            {"uidType": "Phone", "uid": "+32470000002"}
+        ]}));
+        let second = user.uids[1].id;
+        let revision = update(
+            &user,
+            &body(serde_json::json!({"uids": [{"endUserUIDID": second, "isPrimary": true}]})),
+            &mut IdBlock::reserve(),
+            now(),
+        )
+        .expect("valid");
+        let view = revision.user.view();
+        assert_eq!(view.uids[1].uid_type, UidType::Phone);
+        assert_eq!(view.uids[1].uid, "+32470000002");
+        assert!(view.uids[1].is_primary && !view.uids[0].is_primary);
+        let paths: Vec<&String> = revision.uid_paths.values().collect();
+        assert_eq!(paths, ["uids[0].uid"]);
     }
 
     #[test]
