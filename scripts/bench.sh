@@ -5,15 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-test-tools.sh
 
-# The functions are built as `cargo lambda build --release --arm64` builds them: release profile
-# and the Lambda target's rustflags (.cargo/config.toml), here for this machine's own target
-# (the arm64 standard library cannot be installed on it).
-host=$(rustc -vV | sed -n 's/^host: //p')
-RUSTFLAGS="-C relocation-model=static" \
-  cargo build --release --quiet --target "$host" -p end-users -p end-user-uids
-echo "Lambda binaries (release profile: opt-level z, fat LTO, panic=abort, stripped, non-PIE; $host):"
+# The functions are built with the release profile, as `cargo lambda build --release` builds
+# them, here for this machine's own target (the arm64 standard library cannot be installed on it).
+cargo build --release --quiet -p end-users -p end-user-uids
+echo "Lambda binaries (release profile: opt-level z, fat LTO, panic=abort, stripped, non-PIE; $(uname -m)):"
 for binary in end-users end-user-uids; do
-  bytes=$(stat -c %s "target/$host/release/$binary")
+  bytes=$(stat -c %s "target/release/$binary")
   awk -v name="$binary" -v bytes="$bytes" 'BEGIN {
     printf "  %-16s %9d bytes  %5.2f MiB  %s\n", name, bytes, bytes / 1048576,
       (bytes <= 6 * 1048576 ? "within 6 MiB" : "OVER 6 MiB")
