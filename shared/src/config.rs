@@ -1,4 +1,4 @@
-//! Process set-up shared by the Lambdas: logging, configuration from the environment, clients.
+//! Process set-up: logging, configuration from the environment, clients (Lambdas and local server).
 
 use std::sync::Arc;
 
