@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use answerpal::auth::{AuthConfig, Authenticator, hs256_token};
-use answerpal::http::{ALL_FAMILIES, Api};
+use answerpal::config::JwtSettings;
+use answerpal::http::auth::hs256_token;
 use answerpal::store::memory::MemoryTable;
-use api_tests::TestApi;
+use answerpal_testkit::{TestApi, api_on};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -72,8 +72,8 @@ fn start_server() -> String {
             .build()
             .expect("server runtime");
         runtime.block_on(async move {
-            let auth = Authenticator::new(&AuthConfig::with_secret(SECRET)).expect("auth");
-            let api = Arc::new(Api::new(Arc::new(MemoryTable::new()), auth, ALL_FAMILIES));
+            let jwt = JwtSettings::with_secret(SECRET);
+            let api = Arc::new(api_on(Arc::new(MemoryTable::new()), &jwt));
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let address = listener.local_addr().expect("address");
             sender

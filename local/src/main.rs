@@ -3,51 +3,36 @@
 
 use std::sync::Arc;
 
-use answerpal::auth::{AuthConfig, Authenticator, hs256_token};
-use answerpal::config::{env_value, init_text_logs};
-use answerpal::http::{ALL_FAMILIES, Api};
-use answerpal::store::Table;
-use answerpal::store::dynamodb::{self, DynamoTable};
-use answerpal::store::memory::MemoryTable;
+use answerpal::config::{Secret, Settings};
+use answerpal::families::mount_all;
+use answerpal::http::Api;
+use answerpal::http::auth::{Authenticator, hs256_token};
+use answerpal::runtime::{Resources, init_text_logs};
 use tokio::net::TcpListener;
 
 /// Only this server has a default secret; deployed functions refuse to start without a key.
 const DEVELOPMENT_SECRET: &str = "answerpal-local-development-secret";
+const DEFAULT_TABLE: &str = "end-users-local";
+const DEFAULT_PORT: u16 = 3000;
 const TOKEN_HOURS: i64 = 24;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    init_text_logs();
-    let port: u16 = match env_value("PORT") {
-        Some(port) => port
-            .parse()
-            .map_err(|_| format!("PORT={port} is not a port number"))?,
-        None => 3000,
-    };
-    let mut auth = AuthConfig::from_env();
-    let development = auth.secret.is_none() && auth.public_key_pem.is_none();
+    let mut settings = Settings::from_env()?;
+    init_text_logs(&settings);
+    // The development defaults, on top of what the environment says.
+    let development = !settings.jwt.has_key();
     if development {
-        auth.secret = Some(DEVELOPMENT_SECRET.into());
+        settings.jwt.secret = Some(Secret::new(DEVELOPMENT_SECRET));
     }
-    let authenticator = Authenticator::new(&auth)?;
+    settings
+        .table_name
+        .get_or_insert_with(|| DEFAULT_TABLE.into());
+    let port = settings.port.unwrap_or(DEFAULT_PORT);
 
-    let (table, store): (Arc<dyn Table>, String) = match env_value("DYNAMODB_ENDPOINT") {
-        Some(endpoint) => {
-            let name = env_value("TABLE_NAME").unwrap_or_else(|| "end-users-local".into());
-            let client = dynamodb::client(Some(&endpoint), None).await;
-            let table = DynamoTable::new(client, &name);
-            table.create_if_missing().await?;
-            (
-                Arc::new(table),
-                format!("DynamoDB table {name} at {endpoint}"),
-            )
-        }
-        None => (
-            Arc::new(MemoryTable::new()),
-            "the embedded table (data lives until the server stops)".into(),
-        ),
-    };
-    let api = Arc::new(Api::new(table, authenticator, ALL_FAMILIES));
+    let (resources, store) = Resources::local(&settings).await?;
+    let auth = Authenticator::new(&settings.jwt)?;
+    let api = mount_all(Api::new(auth, settings.public_base_url.clone()), &resources);
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
 
@@ -61,6 +46,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("Try:");
         println!("  curl -s -H 'Authorization: Bearer {token}' {url}/api/EndUsers");
     }
-    answerpal_local::serve(listener, api).await?;
+    answerpal_local::serve(listener, Arc::new(api)).await?;
     Ok(())
 }

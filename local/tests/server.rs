@@ -3,8 +3,11 @@
 
 use std::sync::Arc;
 
-use answerpal::auth::{AuthConfig, Authenticator, hs256_token};
-use answerpal::http::{ALL_FAMILIES, Api};
+use answerpal::config::JwtSettings;
+use answerpal::families::mount_all;
+use answerpal::http::Api;
+use answerpal::http::auth::{Authenticator, hs256_token};
+use answerpal::runtime::Resources;
 use answerpal::store::memory::MemoryTable;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -12,8 +15,9 @@ use tokio::net::{TcpListener, TcpStream};
 const SECRET: &str = "local-server-test";
 
 async fn start() -> String {
-    let auth = Authenticator::new(&AuthConfig::with_secret(SECRET)).expect("auth");
-    let api = Arc::new(Api::new(Arc::new(MemoryTable::new()), auth, ALL_FAMILIES));
+    let auth = Authenticator::new(&JwtSettings::with_secret(SECRET)).expect("auth");
+    let resources = Resources::new(Arc::new(MemoryTable::new()));
+    let api = Arc::new(mount_all(Api::new(auth, None), &resources));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address").to_string();
     tokio::spawn(answerpal_local::serve(listener, api));

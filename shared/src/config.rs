@@ -1,62 +1,219 @@
-//! Process set-up: logging, configuration from the environment, clients (Lambdas and local server).
+//! Settings, read once from the environment for the functions and the local server (which adds
+//! its development defaults on top). Nothing else reads the environment.
 
-use std::sync::Arc;
+use std::fmt;
 
-use tracing::Level;
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
+/// A secret value: shown by neither `Debug` nor `Display`; read it with [`Secret::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
 
-use crate::auth::{AuthConfig, Authenticator, ConfigError};
-use crate::http::{Api, Family};
-use crate::store::dynamodb::{self, DynamoTable};
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
 
-/// `RUST_LOG` as a level and target filter (`info`, `warn,answerpal=debug`); `info` when unset
-/// or unreadable.
-fn log_filter() -> Targets {
-    env_value("RUST_LOG")
-        .and_then(|spec| spec.parse::<Targets>().ok())
-        .unwrap_or_else(|| Targets::new().with_default(Level::INFO))
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
-/// Logs as JSON lines, as CloudWatch indexes them (Lambda adds the time itself).
-pub fn init_json_logs() {
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(Level::TRACE)
-        .json()
-        .with_current_span(false)
-        .without_time()
-        .finish()
-        .with(log_filter());
-    // An error means a subscriber is set already (tests, repeated set-up), which stays.
-    drop(subscriber.try_init());
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
 }
 
-/// Logs as text for a terminal (the local server).
-pub fn init_text_logs() {
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(Level::TRACE)
-        .with_target(false)
-        .finish()
-        .with(log_filter());
-    drop(subscriber.try_init());
+/// How bearer tokens are verified.
+#[derive(Clone, Debug, Default)]
+pub struct JwtSettings {
+    /// `JWT_SECRET`: HS256.
+    pub secret: Option<Secret>,
+    /// `JWT_PUBLIC_KEY`: PEM, RS256 or ES256.
+    pub public_key_pem: Option<String>,
+    /// `JWT_ISSUER`: the required `iss` when set.
+    pub issuer: Option<String>,
+    /// `JWT_AUDIENCE`: the required `aud` when set.
+    pub audience: Option<String>,
 }
 
-pub fn env_value(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+impl JwtSettings {
+    /// HS256 with `secret` and no issuer or audience.
+    pub fn with_secret(secret: &str) -> Self {
+        JwtSettings {
+            secret: Some(Secret::new(secret)),
+            ..JwtSettings::default()
+        }
+    }
+
+    pub fn has_key(&self) -> bool {
+        self.secret.is_some() || self.public_key_pem.is_some()
+    }
 }
 
-/// The API of a deployed Lambda serving `families`: DynamoDB table `TABLE_NAME` (at
-/// `DYNAMODB_ENDPOINT` when set), JWT keys from the environment. Refuses to start without them.
-pub async fn lambda_api(families: &[Family]) -> Result<Api, ConfigError> {
-    init_json_logs();
-    let auth = Authenticator::new(&AuthConfig::from_env())?;
-    let table_name = env_value("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
-    let endpoint = env_value("DYNAMODB_ENDPOINT");
-    let client = dynamodb::client(endpoint.as_deref(), None).await;
-    Ok(Api::new(
-        Arc::new(DynamoTable::new(client, table_name)),
-        auth,
-        families,
-    ))
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no JWT verification key: set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (PEM, RS256 or ES256)"
+    )]
+    MissingKey,
+    #[error("set only one of JWT_SECRET and JWT_PUBLIC_KEY")]
+    TwoKeys,
+    #[error("JWT_PUBLIC_KEY is neither an RSA nor an EC (P-256) public key in PEM")]
+    BadPublicKey,
+    #[error("{0} is required")]
+    Missing(&'static str),
+    #[error("{name}={value} is not valid: {reason}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+}
+
+/// Where the DynamoDB client goes and how it signs.
+#[derive(Clone, Debug, Default)]
+pub struct DynamoSettings {
+    /// `DYNAMODB_ENDPOINT`: a DynamoDB-compatible endpoint instead of AWS's.
+    pub endpoint: Option<String>,
+    /// `AWS_REGION`, as Lambda sets it.
+    pub region: Option<String>,
+    /// Whether `AWS_ACCESS_KEY_ID` is set (Lambda sets the credentials); the SDK reads them.
+    pub credentials_in_env: bool,
+}
+
+impl DynamoSettings {
+    /// A local DynamoDB-compatible endpoint, signed with fixed local credentials.
+    pub fn local(endpoint: &str) -> Self {
+        DynamoSettings {
+            endpoint: Some(endpoint.to_owned()),
+            ..DynamoSettings::default()
+        }
+    }
+}
+
+/// Everything a process reads from its environment. Blank values count as unset.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub jwt: JwtSettings,
+    /// `TABLE_NAME`: required by the functions.
+    pub table_name: Option<String>,
+    pub dynamodb: DynamoSettings,
+    /// `PUBLIC_BASE_URL`: the scheme and host callers use, for URLs signed by providers.
+    pub public_base_url: Option<String>,
+    /// `RUST_LOG`: the log filter.
+    pub log_filter: Option<String>,
+    /// `PORT`: the local server's port.
+    pub port: Option<u16>,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The settings from `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let port = match var("PORT") {
+            None => None,
+            Some(value) => Some(
+                value
+                    .trim()
+                    .parse::<u16>()
+                    .map_err(|_| ConfigError::Invalid {
+                        name: "PORT",
+                        value,
+                        reason: "not a port number",
+                    })?,
+            ),
+        };
+        Ok(Settings {
+            jwt: JwtSettings {
+                secret: var("JWT_SECRET").map(Secret),
+                // One-line deployment parameters carry PEM line breaks as `\n`.
+                public_key_pem: var("JWT_PUBLIC_KEY").map(|k| k.replace("\\n", "\n")),
+                issuer: var("JWT_ISSUER"),
+                audience: var("JWT_AUDIENCE"),
+            },
+            table_name: var("TABLE_NAME"),
+            dynamodb: DynamoSettings {
+                endpoint: var("DYNAMODB_ENDPOINT"),
+                region: var("AWS_REGION"),
+                credentials_in_env: var("AWS_ACCESS_KEY_ID").is_some(),
+            },
+            public_base_url: var("PUBLIC_BASE_URL").map(|url| url.trim_end_matches('/').to_owned()),
+            log_filter: var("RUST_LOG"),
+            port,
+        })
+    }
+
+    /// The table name a function needs.
+    pub fn required_table_name(&self) -> Result<&str, ConfigError> {
+        self.table_name
+            .as_deref()
+            .ok_or(ConfigError::Missing("TABLE_NAME"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn blank_values_are_unset_and_pem_line_breaks_are_restored() {
+        let s = settings(&[
+            ("JWT_SECRET", "  "),
+            ("JWT_PUBLIC_KEY", "-----BEGIN-----\\nabc"),
+            ("TABLE_NAME", "t"),
+            ("PUBLIC_BASE_URL", "https://api.example.com/"),
+        ])
+        .expect("valid");
+        assert!(s.jwt.secret.is_none());
+        assert_eq!(
+            s.jwt.public_key_pem.as_deref(),
+            Some("-----BEGIN-----\nabc")
+        );
+        assert_eq!(s.required_table_name().ok(), Some("t"));
+        assert_eq!(
+            s.public_base_url.as_deref(),
+            Some("https://api.example.com")
+        );
+        assert!(matches!(
+            settings(&[]).expect("valid").required_table_name(),
+            Err(ConfigError::Missing("TABLE_NAME"))
+        ));
+    }
+
+    #[test]
+    fn a_bad_port_is_refused() {
+        assert_eq!(
+            settings(&[("PORT", "8080")]).expect("valid").port,
+            Some(8080)
+        );
+        assert!(matches!(
+            settings(&[("PORT", "http")]),
+            Err(ConfigError::Invalid { name: "PORT", .. })
+        ));
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let s = settings(&[("JWT_SECRET", "hunter2-very-secret")]).expect("valid");
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(
+            s.jwt.secret.as_ref().map(Secret::expose),
+            Some("hunter2-very-secret")
+        );
+    }
 }

@@ -1,45 +1,7 @@
-//! The one error type of the API and its one mapping to RFC 9457 problem responses.
+//! The one error type of the API. `http::problem` renders it as an RFC 9457 problem response.
 
-use std::collections::BTreeMap;
-
-use lambda_http::http::{HeaderValue, StatusCode, header};
-use lambda_http::{Body, Response};
-use serde::Serialize;
-
+use crate::domain::errors::FieldErrors;
 use crate::store::StoreError;
-
-/// Messages per request field path, as the caller sent it (`uids[1].uid`, `pageSize`).
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldErrors(BTreeMap<String, Vec<String>>);
-
-impl FieldErrors {
-    pub fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.entry(path.into()).or_default().push(message.into());
-    }
-
-    pub fn single(path: impl Into<String>, message: impl Into<String>) -> Self {
-        let mut errors = Self::default();
-        errors.add(path, message);
-        errors
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn contains(&self, path: &str) -> bool {
-        self.0.contains_key(path)
-    }
-
-    /// `Ok(value)` when nothing was recorded, otherwise a 400 carrying every message.
-    pub fn into_result<T>(self, value: T) -> Result<T, ApiError> {
-        if self.is_empty() {
-            Ok(value)
-        } else {
-            Err(ApiError::Validation(self))
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -55,8 +17,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// A known path with another method; the methods it has.
     #[error("method not allowed")]
-    MethodNotAllowed(&'static str),
+    MethodNotAllowed(String),
     /// A value the request would write is already held by another end user.
     #[error("{detail}")]
     Conflict {
@@ -70,12 +33,19 @@ pub enum ApiError {
     ConcurrentModification,
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
-    #[error("expected a JSON body (Content-Type: application/json)")]
-    UnsupportedMediaType,
+    /// A body route given another media type; what it expects.
+    #[error("expected {0}")]
+    UnsupportedMediaType(&'static str),
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        ApiError::Validation(errors)
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -84,203 +54,5 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             StoreError::Internal(cause) => ApiError::Internal(cause),
         }
-    }
-}
-
-#[derive(Serialize)]
-struct Problem<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    title: &'static str,
-    status: u16,
-    detail: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<&'a FieldErrors>,
-    #[serde(rename = "endUserID", skip_serializing_if = "Option::is_none")]
-    end_user_id: Option<u64>,
-    #[serde(rename = "endUserIDs", skip_serializing_if = "Option::is_none")]
-    end_user_ids: Option<&'a [u64]>,
-}
-
-/// Seconds a client should wait after a 503.
-const RETRY_AFTER_SECONDS: &str = "1";
-
-impl ApiError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::Validation(_) | ApiError::MalformedBody(_) => StatusCode::BAD_REQUEST,
-            ApiError::MissingCredentials | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. }
-            | ApiError::Ambiguous { .. }
-            | ApiError::ConcurrentModification => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The problem `type` (a stable URI reference documented in docs/problems.md) and `title`.
-    fn kind(&self) -> (&'static str, &'static str) {
-        match self {
-            ApiError::Validation(_) => ("/problems/validation", "Invalid request"),
-            ApiError::MalformedBody(_) => ("/problems/malformed-body", "Malformed request body"),
-            ApiError::MissingCredentials => {
-                ("/problems/unauthenticated", "Authentication required")
-            }
-            ApiError::InvalidToken(_) => ("/problems/invalid-token", "Invalid token"),
-            ApiError::Forbidden(_) => ("/problems/forbidden", "Forbidden"),
-            ApiError::NotFound(_) => ("/problems/not-found", "Not found"),
-            ApiError::MethodNotAllowed(_) => ("/problems/method-not-allowed", "Method not allowed"),
-            ApiError::Conflict { .. } => ("/problems/conflict", "Conflict"),
-            ApiError::Ambiguous { .. } => ("/problems/ambiguous-match", "Ambiguous match"),
-            ApiError::ConcurrentModification => (
-                "/problems/concurrent-modification",
-                "Concurrent modification",
-            ),
-            ApiError::PayloadTooLarge(_) => ("/problems/payload-too-large", "Payload too large"),
-            ApiError::UnsupportedMediaType => {
-                ("/problems/unsupported-media-type", "Unsupported media type")
-            }
-            ApiError::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
-            ApiError::Internal(_) => ("/problems/internal", "Internal error"),
-        }
-    }
-
-    /// What the caller is told; internal causes stay in the logs.
-    fn detail(&self) -> String {
-        match self {
-            ApiError::Unavailable(_) => "the store is unavailable or throttling; retry".into(),
-            ApiError::Internal(_) => "an internal error occurred".into(),
-            ApiError::InvalidToken(_) => "the bearer token is invalid or expired".into(),
-            other => other.to_string(),
-        }
-    }
-
-    pub fn into_response(self) -> Response<Body> {
-        let status = self.status();
-        let (kind, title) = self.kind();
-        let (errors, end_user_id, end_user_ids) = match &self {
-            ApiError::Validation(errors) => (Some(errors), None, None),
-            ApiError::Conflict { errors, holder, .. } => {
-                (Some(errors).filter(|e| !e.is_empty()), *holder, None)
-            }
-            ApiError::Ambiguous { end_user_ids } => (None, None, Some(end_user_ids.as_slice())),
-            _ => (None, None, None),
-        };
-        let problem = Problem {
-            kind,
-            title,
-            status: status.as_u16(),
-            detail: self.detail(),
-            errors,
-            end_user_id,
-            end_user_ids,
-        };
-        let body = serde_json::to_string(&problem).unwrap_or_default();
-        let mut response = Response::new(Body::Text(body));
-        *response.status_mut() = status;
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        match &self {
-            ApiError::MissingCredentials => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            ApiError::InvalidToken(_) => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
-                );
-            }
-            ApiError::MethodNotAllowed(allow) => {
-                headers.insert(header::ALLOW, HeaderValue::from_static(allow));
-            }
-            ApiError::Unavailable(_) => {
-                headers.insert(
-                    header::RETRY_AFTER,
-                    HeaderValue::from_static(RETRY_AFTER_SECONDS),
-                );
-            }
-            _ => {}
-        }
-        response
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn body_json(response: &Response<Body>) -> serde_json::Value {
-        serde_json::from_slice(response.body().as_ref()).expect("problem body is JSON")
-    }
-
-    #[test]
-    fn validation_problem_lists_every_field() {
-        let mut errors = FieldErrors::default();
-        errors.add("uids[1].uid", "not a valid e-mail address");
-        errors.add("customerType", "must be Lead, Customer or Partner");
-        let response = ApiError::Validation(errors).into_response();
-        assert_eq!(response.status(), 400);
-        assert_eq!(
-            response.headers()[header::CONTENT_TYPE],
-            "application/problem+json"
-        );
-        let body = body_json(&response);
-        assert_eq!(body["status"], 400);
-        assert_eq!(body["type"], "/problems/validation");
-        assert_eq!(
-            body["errors"]["uids[1].uid"][0],
-            "not a valid e-mail address"
-        );
-        assert_eq!(
-            body["errors"]["customerType"].as_array().map(Vec::len),
-            Some(1)
-        );
-    }
-
-    #[test]
-    fn internal_causes_are_not_sent() {
-        let response = ApiError::Internal("secret table detail".into()).into_response();
-        assert_eq!(response.status(), 500);
-        let text = String::from_utf8_lossy(response.body().as_ref()).to_string();
-        assert!(!text.contains("secret table detail"), "{text}");
-    }
-
-    #[test]
-    fn unavailable_carries_retry_after() {
-        let response = ApiError::Unavailable("throttled".into()).into_response();
-        assert_eq!(response.status(), 503);
-        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
-    }
-
-    #[test]
-    fn conflict_names_the_holder() {
-        let response = ApiError::Conflict {
-            detail: "taken".into(),
-            errors: FieldErrors::single("customerRef", "held by end user 7"),
-            holder: Some(7),
-        }
-        .into_response();
-        let body = body_json(&response);
-        assert_eq!(response.status(), 409);
-        assert_eq!(body["endUserID"], 7);
-        assert_eq!(body["errors"]["customerRef"][0], "held by end user 7");
-    }
-
-    #[test]
-    fn invalid_token_challenges_with_error_code() {
-        let response = ApiError::InvalidToken("expired".into()).into_response();
-        assert_eq!(response.status(), 401);
-        assert_eq!(
-            response.headers()[header::WWW_AUTHENTICATE],
-            "Bearer error=\"invalid_token\""
-        );
     }
 }

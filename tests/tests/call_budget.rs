@@ -1,7 +1,7 @@
 //! DynamoDB calls per operation, counted by an SDK interceptor, against the budget:
 //! GET by id 1, create 1, byUid at most 2, assign/PUT/DELETE at most 2, a list page at most 2.
 
-use api_tests::TestApi;
+use answerpal_testkit::TestApi;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,8 +4,11 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use answerpal::auth::{AuthConfig, Authenticator};
-use answerpal::http::{Api, Family};
+use answerpal::config::JwtSettings;
+use answerpal::families::{EndUserUids, EndUsers};
+use answerpal::http::Api;
+use answerpal::http::auth::Authenticator;
+use answerpal::store::Table;
 use answerpal::store::memory::MemoryTable;
 use serde_json::Value;
 
@@ -20,10 +23,13 @@ fn manifest() -> Vec<Value> {
     serde_json::from_str::<Vec<Value>>(&text).expect("manifest is a JSON array")
 }
 
-fn family(function: &str) -> Family {
+/// The API as the Lambda `function` of template.yaml builds it: its own family only.
+fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
+    let auth = Authenticator::new(&JwtSettings::with_secret(EVENTS_SECRET)).expect("auth");
+    let api = Api::new(auth, None);
     match function {
-        "EndUsersFunction" => Family::EndUsers,
-        "EndUserUidsFunction" => Family::EndUserUids,
+        "EndUsersFunction" => api.mount(EndUsers::new(table)),
+        "EndUserUidsFunction" => api.mount(EndUserUids::new(table)),
         other => panic!("unknown function {other} in events/manifest.json"),
     }
 }
@@ -40,9 +46,8 @@ async fn every_event_gets_its_expected_status() {
         );
 
         let table = Arc::new(MemoryTable::new());
-        api_tests::seed_example_end_user(table.as_ref()).await;
-        let auth = Authenticator::new(&AuthConfig::with_secret(EVENTS_SECRET)).expect("auth");
-        let api = Api::new(table, auth, &[family(function)]);
+        answerpal_testkit::seed_example_end_user(table.as_ref()).await;
+        let api = function_api(function, table);
 
         let text = std::fs::read_to_string(format!("{EVENTS}/{file}")).expect("event file");
         let event: Value = serde_json::from_str(&text).expect("event is JSON");

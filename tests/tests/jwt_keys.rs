@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use answerpal::auth::{AuthConfig, Authenticator};
-use answerpal::http::{ALL_FAMILIES, Api};
+use answerpal::config::JwtSettings;
+use answerpal::http::Api;
 use answerpal::store::memory::MemoryTable;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -63,17 +63,12 @@ fn hs256(claims: &Value, secret: &[u8]) -> String {
 }
 
 fn api_with_public_key(pem: &str) -> Api {
-    let config = AuthConfig {
-        secret: None,
+    let jwt = JwtSettings {
         public_key_pem: Some(pem.to_owned()),
         issuer: Some("https://login.example".into()),
-        audience: None,
+        ..JwtSettings::default()
     };
-    Api::new(
-        Arc::new(MemoryTable::new()),
-        Authenticator::new(&config).expect("public key config"),
-        ALL_FAMILIES,
-    )
+    answerpal_testkit::api_on(Arc::new(MemoryTable::new()), &jwt)
 }
 
 fn claims() -> serde_json::Value {
@@ -121,11 +116,9 @@ async fn es256_tokens_verify_against_the_public_key() {
 
 #[tokio::test]
 async fn hs256_tokens_signed_elsewhere_verify_against_the_secret() {
-    let config = AuthConfig::with_secret("shared-secret");
-    let api = Api::new(
+    let api = answerpal_testkit::api_on(
         Arc::new(MemoryTable::new()),
-        Authenticator::new(&config).expect("secret config"),
-        ALL_FAMILIES,
+        &JwtSettings::with_secret("shared-secret"),
     );
     assert_eq!(status(&api, &hs256(&claims(), b"shared-secret")).await, 200);
     assert_eq!(status(&api, &hs256(&claims(), b"other-secret")).await, 401);

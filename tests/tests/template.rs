@@ -1,7 +1,7 @@
 //! template.yaml declares the table the code expects (keys, index, projection, TTL).
 
-use answerpal::store::keys::{END_USERS_BY_TENANT, EXPIRES_AT};
-use answerpal::store::{PK, SK};
+use answerpal::store::end_user::BY_TENANT;
+use answerpal::store::{EXPIRES_AT, PK, SK};
 
 const TEMPLATE: &str = include_str!("../../template.yaml");
 
@@ -11,7 +11,7 @@ fn contains(fragment: &str) -> bool {
 
 #[test]
 fn the_table_matches_the_single_table_design() {
-    let index = &END_USERS_BY_TENANT;
+    let index = &BY_TENANT;
     for (name, kind) in [
         (PK, "S"),
         (SK, "S"),

@@ -1,14 +1,8 @@
-//! Lambda for the `end-users` endpoint family: build the API once, then serve events.
+//! Lambda for the `end-users` endpoint family.
 
-use answerpal::http::Family;
-use lambda_http::{Error, service_fn};
+use answerpal::families::EndUsers;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    let api = answerpal::config::lambda_api(&[Family::EndUsers]).await?;
-    let api = &api;
-    lambda_http::run(service_fn(|request| async move {
-        Ok::<_, std::convert::Infallible>(api.handle(request).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    answerpal::runtime::run_lambda(|resources| EndUsers::new(resources.table.clone())).await
 }

@@ -1,36 +1,6 @@
-//! Query parameters, paging and sorting of list routes.
+//! Paging, sorting and searching of lists: the rules, on the raw values a caller sent.
 
 use serde::Serialize;
-
-use crate::error::FieldErrors;
-
-/// The query parameters of a request, in order, decoded. Names match case-insensitively.
-#[derive(Debug, Default, Clone)]
-pub struct QueryParams(Vec<(String, String)>);
-
-impl QueryParams {
-    pub fn parse(raw_query: &str) -> Self {
-        QueryParams(
-            form_urlencoded::parse(raw_query.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    /// The one value of `name`; given twice is an error.
-    pub fn single(&self, name: &str) -> Result<Option<&str>, String> {
-        let mut values = self
-            .0
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str());
-        let first = values.next();
-        match values.next() {
-            Some(_) => Err("must be given once".into()),
-            None => Ok(first),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
@@ -42,33 +12,37 @@ pub const DEFAULT_PAGE_SIZE: u32 = 25;
 pub const MAX_PAGE_SIZE: u32 = 100;
 const MAX_SEARCH_CHARS: usize = 256;
 
+/// An integer within `range`, `default` when absent.
+fn bounded(
+    raw: Option<&str>,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, String> {
+    let Some(raw) = raw else {
+        return Ok(default);
+    };
+    raw.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            format!(
+                "must be an integer from {} to {}",
+                range.start(),
+                range.end()
+            )
+        })
+}
+
 impl PageRequest {
-    pub fn parse(params: &QueryParams, errors: &mut FieldErrors) -> Self {
-        let mut read = |name: &str, default: u32, range: std::ops::RangeInclusive<u32>| {
-            let parsed = params.single(name).and_then(|value| match value {
-                None => Ok(default),
-                Some(raw) => raw
-                    .trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| range.contains(n))
-                    .ok_or_else(|| {
-                        format!(
-                            "must be an integer from {} to {}",
-                            range.start(),
-                            range.end()
-                        )
-                    }),
-            });
-            parsed.unwrap_or_else(|message| {
-                errors.add(name, message);
-                default
-            })
-        };
-        PageRequest {
-            number: read("pageNumber", 1, 1..=u32::MAX),
-            size: read("pageSize", DEFAULT_PAGE_SIZE, 1..=MAX_PAGE_SIZE),
-        }
+    /// The page number: at least 1, default 1.
+    pub fn number(raw: Option<&str>) -> Result<u32, String> {
+        bounded(raw, 1, 1..=u32::MAX)
+    }
+
+    /// The page size: 1 to 100, default 25.
+    pub fn size(raw: Option<&str>) -> Result<u32, String> {
+        bounded(raw, DEFAULT_PAGE_SIZE, 1..=MAX_PAGE_SIZE)
     }
 
     /// The slice of `total` items this page shows.
@@ -84,75 +58,42 @@ pub enum SortOrder {
     Desc,
 }
 
-/// Reads `sortBy` among `fields` (case-insensitive), its default being the first, and `sortOrder`.
-pub fn parse_sort<T: Copy>(
-    params: &QueryParams,
-    fields: &[(&str, T)],
-    default_order: SortOrder,
-    errors: &mut FieldErrors,
-) -> (T, SortOrder) {
-    let names = fields
-        .iter()
-        .map(|(n, _)| *n)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let field = match params.single("sortBy") {
-        Err(message) => {
-            errors.add("sortBy", message);
-            fields[0].1
-        }
-        Ok(None) => fields[0].1,
-        Ok(Some(raw)) => match fields
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(raw.trim()))
-        {
-            Some((_, field)) => *field,
-            None => {
-                errors.add("sortBy", format!("must be one of {names}"));
-                fields[0].1
-            }
-        },
-    };
-    let order = match params
-        .single("sortOrder")
-        .map(|v| v.map(|s| s.trim().to_ascii_lowercase()))
-    {
-        Err(message) => {
-            errors.add("sortOrder", message);
-            default_order
-        }
-        Ok(None) => default_order,
-        Ok(Some(raw)) => match raw.as_str() {
-            "asc" => SortOrder::Asc,
-            "desc" => SortOrder::Desc,
-            _ => {
-                errors.add("sortOrder", "must be asc or desc");
-                default_order
-            }
-        },
-    };
-    (field, order)
-}
-
-/// `search`: trimmed and lower-cased; empty means no search.
-pub fn parse_search(params: &QueryParams, errors: &mut FieldErrors) -> Option<String> {
-    match params.single("search") {
-        Err(message) => {
-            errors.add("search", message);
-            None
-        }
-        Ok(raw) => {
-            let term = raw.map(str::trim).filter(|s| !s.is_empty())?;
-            if term.chars().count() > MAX_SEARCH_CHARS {
-                errors.add(
-                    "search",
-                    format!("must be at most {MAX_SEARCH_CHARS} characters"),
-                );
-                return None;
-            }
-            Some(term.to_lowercase())
+impl SortOrder {
+    /// `asc` or `desc` in any case; `default` when absent.
+    pub fn parse(raw: Option<&str>, default: SortOrder) -> Result<SortOrder, String> {
+        match raw.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+            None => Ok(default),
+            Some("asc") => Ok(SortOrder::Asc),
+            Some("desc") => Ok(SortOrder::Desc),
+            Some(_) => Err("must be asc or desc".into()),
         }
     }
+}
+
+/// The sort field named `raw` among `fields` (case-insensitive); the first when absent.
+pub fn parse_sort_field<T: Copy>(raw: Option<&str>, fields: &[(&str, T)]) -> Result<T, String> {
+    let Some(raw) = raw else {
+        return Ok(fields[0].1);
+    };
+    fields
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(raw.trim()))
+        .map(|(_, field)| *field)
+        .ok_or_else(|| {
+            let names: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+            format!("must be one of {}", names.join(", "))
+        })
+}
+
+/// A search term: trimmed and lower-cased, at most 256 characters; blank means no search.
+pub fn parse_search(raw: Option<&str>) -> Result<Option<String>, String> {
+    let Some(term) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if term.chars().count() > MAX_SEARCH_CHARS {
+        return Err(format!("must be at most {MAX_SEARCH_CHARS} characters"));
+    }
+    Ok(Some(term.to_lowercase()))
 }
 
 /// The envelope of every list response.
@@ -191,52 +132,36 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_nothing_is_given() {
-        let params = QueryParams::parse("");
-        let mut errors = FieldErrors::default();
-        assert_eq!(
-            PageRequest::parse(&params, &mut errors),
-            PageRequest {
-                number: 1,
-                size: 25
-            }
-        );
-        assert_eq!(
-            parse_sort(&params, FIELDS, SortOrder::Asc, &mut errors),
-            (Field::Id, SortOrder::Asc)
-        );
-        assert_eq!(parse_search(&params, &mut errors), None);
-        assert!(errors.is_empty());
+        assert_eq!(PageRequest::number(None), Ok(1));
+        assert_eq!(PageRequest::size(None), Ok(25));
+        assert_eq!(parse_sort_field(None, FIELDS), Ok(Field::Id));
+        assert_eq!(SortOrder::parse(None, SortOrder::Desc), Ok(SortOrder::Desc));
+        assert_eq!(parse_search(None), Ok(None));
+        assert_eq!(parse_search(Some("  ")), Ok(None));
     }
 
     #[test]
-    fn values_are_read_case_insensitively() {
-        let params =
-            QueryParams::parse("PageSize=100&sortby=NAME&sortOrder=DESC&search=%20Jane%20");
-        let mut errors = FieldErrors::default();
-        assert_eq!(PageRequest::parse(&params, &mut errors).size, 100);
+    fn values_are_read_case_insensitively_and_trimmed() {
+        assert_eq!(PageRequest::size(Some(" 100 ")), Ok(100));
+        assert_eq!(parse_sort_field(Some("NAME"), FIELDS), Ok(Field::Name));
         assert_eq!(
-            parse_sort(&params, FIELDS, SortOrder::Asc, &mut errors),
-            (Field::Name, SortOrder::Desc)
+            SortOrder::parse(Some("DESC"), SortOrder::Asc),
+            Ok(SortOrder::Desc)
         );
-        assert_eq!(parse_search(&params, &mut errors).as_deref(), Some("jane"));
-        assert!(errors.is_empty());
+        assert_eq!(parse_search(Some(" Jane ")), Ok(Some("jane".into())));
     }
 
     #[test]
-    fn out_of_range_and_unknown_values_are_named() {
-        let params = QueryParams::parse("pageNumber=0&pageSize=101&sortBy=colour&sortOrder=up");
-        let mut errors = FieldErrors::default();
-        PageRequest::parse(&params, &mut errors);
-        parse_sort(&params, FIELDS, SortOrder::Asc, &mut errors);
-        for path in ["pageNumber", "pageSize", "sortBy", "sortOrder"] {
-            assert!(errors.contains(path), "{path}");
-        }
-        let mut errors = FieldErrors::default();
-        PageRequest::parse(
-            &QueryParams::parse("pageSize=abc&pageNumber=1&pageNumber=2"),
-            &mut errors,
+    fn out_of_range_and_unknown_values_are_refused() {
+        assert!(PageRequest::number(Some("0")).is_err());
+        assert!(PageRequest::size(Some("101")).is_err());
+        assert!(PageRequest::size(Some("abc")).is_err());
+        assert_eq!(
+            parse_sort_field(Some("colour"), FIELDS),
+            Err("must be one of endUserID, name".into())
         );
-        assert!(errors.contains("pageSize") && errors.contains("pageNumber"));
+        assert!(SortOrder::parse(Some("up"), SortOrder::Asc).is_err());
+        assert!(parse_search(Some(&"x".repeat(257))).is_err());
     }
 
     #[test]

@@ -4,13 +4,15 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Attempt, Plan, commit, load, with_retries};
+use super::end_users::{load, one_transaction};
+use super::{Step, commit_with_retries};
 use crate::domain::end_user::{EndUser, MAX_UIDS, StoredUid, primary_ids};
+use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
 use crate::domain::uid::{Uid, UidType};
 use crate::domain::{MAX_ID, TenantId, Timestamp};
-use crate::error::{ApiError, FieldErrors};
-use crate::store::Table;
+use crate::error::ApiError;
+use crate::store::{self, Table};
 
 /// AssignUIDRequest as sent.
 #[derive(Debug, Default, Deserialize)]
@@ -120,7 +122,7 @@ pub async fn assign(
     tenant: TenantId,
     request: &AssignRequest,
 ) -> Result<Assigned, ApiError> {
-    with_retries(|| async {
+    commit_with_retries(table, || async {
         let current = load(table, tenant, request.end_user_id).await?;
         let uid = Uid::parse(request.uid_type, &request.raw_uid, current.country)
             .map_err(|m| ApiError::Validation(FieldErrors::single("uid", m)))?;
@@ -132,21 +134,21 @@ pub async fn assign(
         if let Some(existing) = current.find_uid(&uid) {
             let message = Some("The UID is already linked to this end user.");
             if !request.is_primary || existing.marked_primary {
-                return Ok(Attempt::Done(Assigned::Existing(link(
+                return Ok(Step::Done(Assigned::Existing(link(
                     &current, &uid, message,
                 )?)));
             }
             next.mark_primary(existing.id);
-            let plan = Plan::new(
+            let tx = one_transaction(store::end_user::changes(
                 tenant,
                 Some(&current),
                 Some(&next),
                 None,
                 &HashMap::new(),
-                now.unix_seconds(),
-            )?;
+                now,
+            )?)?;
             let answer = Assigned::Existing(link(&next, &uid, message)?);
-            return commit(table, plan, answer).await;
+            return Ok(Step::Commit(tx, answer));
         }
 
         if current.uids.len() >= MAX_UIDS {
@@ -170,16 +172,16 @@ pub async fn assign(
             next.mark_primary(id);
         }
         let paths = HashMap::from([(uid.clone(), "uid".to_string())]);
-        let plan = Plan::new(
+        let tx = one_transaction(store::end_user::changes(
             tenant,
             Some(&current),
             Some(&next),
             Some(&block),
             &paths,
-            now.unix_seconds(),
-        )?;
+            now,
+        )?)?;
         let answer = Assigned::Created(link(&next, &uid, None)?);
-        commit(table, plan, answer).await
+        Ok(Step::Commit(tx, answer))
     })
     .await
 }

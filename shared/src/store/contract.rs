@@ -4,7 +4,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use super::keys::{END_USERS_BY_TENANT, number};
+use super::end_user::BY_TENANT;
+use super::item::number;
 use super::{AttributeValue, Condition, Item, Key, PK, SK, Table, Write, WriteError};
 
 fn item(pk: &str, sk: &str, attributes: &[(&str, AttributeValue)]) -> Item {
@@ -235,7 +236,7 @@ async fn batch_get_returns_the_items_found(table: &dyn Table) {
 }
 
 async fn index_queries_return_one_partition_projected_and_sorted(table: &dyn Table) {
-    let index = &END_USERS_BY_TENANT;
+    let index = &BY_TENANT;
     let member = |pk: &str, partition: &str, id: u64| {
         item(
             pk,

@@ -5,10 +5,9 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::keys::INDEXES;
 use super::{
-    AttributeValue, Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, MAX_WRITES, PK,
-    SK, StoreError, Table, Write, WriteError,
+    AttributeValue, Condition, FailedCondition, INDEXES, Index, Item, Key, MAX_BATCH_GET,
+    MAX_WRITES, PK, SK, StoreError, Table, Write, WriteError,
 };
 
 /// One entry of a secondary index: index, partition value, sort value, item key.
@@ -17,7 +16,7 @@ type IndexEntry = (&'static str, String, u64, Key);
 #[derive(Default)]
 struct State {
     items: BTreeMap<Key, Item>,
-    /// Every index of the table (`keys::INDEXES`), kept in step with `items`: each entry holds the
+    /// Every index of the table (`INDEXES`), kept in step with `items`: each entry holds the
     /// item's projection, made once per write rather than on every query. Sort values are
     /// unsigned integers, the only kind this table's indexes use.
     index: BTreeMap<IndexEntry, Item>,

@@ -1,18 +1,34 @@
 //! The storage port: a narrow view of one DynamoDB table, with two adapters that keep the same
 //! condition and transaction semantics (DynamoDB itself, and an embedded in-process table).
+//!
+//! One module per stored item kind owns its keys, its projection and its item conversion
+//! (`end_user`, `uid_index`, `customer_ref`, `id_block`; `owner` is the layout the index items
+//! share). The key design: docs/access-patterns.md.
 
+pub mod customer_ref;
 pub mod dynamodb;
-pub mod keys;
+pub mod end_user;
+pub mod id_block;
+pub mod item;
 pub mod memory;
+pub mod owner;
+mod transaction;
+pub mod uid_index;
 
 #[cfg(any(test, feature = "contract-tests"))]
 pub mod contract;
 
 use async_trait::async_trait;
 pub use serde_dynamo::{AttributeValue, Item};
+pub use transaction::{Claims, Transaction};
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
+/// Epoch seconds after which DynamoDB's TTL removes an item.
+pub const EXPIRES_AT: &str = "expiresAt";
+
+/// Every secondary index of the table.
+pub const INDEXES: [&Index; 1] = [&end_user::BY_TENANT];
 
 /// A secondary index of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

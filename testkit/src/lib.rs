@@ -1,20 +1,22 @@
-//! Support for the API-level suite: a local DynamoDB-compatible server (moto, started once per
-//! test process) and fresh tables on it.
+//! Test support shared by the API suite (`tests/`) and the benchmark (`bench/`): a local
+//! DynamoDB-compatible server (moto, started once per process) with fresh tables on it, the whole
+//! API in process on either store, and seed data written through the store code the services use.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use std::sync::Arc;
-
-use answerpal::auth::{AuthConfig, Authenticator, hs256_token};
-use answerpal::domain::TenantId;
+use answerpal::config::{DynamoSettings, JwtSettings};
 use answerpal::domain::end_user::EndUser;
-use answerpal::http::{ALL_FAMILIES, Api};
+use answerpal::domain::{TenantId, Timestamp};
+use answerpal::families::mount_all;
+use answerpal::http::Api;
+use answerpal::http::auth::{Authenticator, hs256_token};
+use answerpal::runtime::Resources;
 use answerpal::store::dynamodb::{self, CallCounter, DynamoTable};
-use answerpal::store::keys;
 use answerpal::store::memory::MemoryTable;
-use answerpal::store::{Table, Write};
+use answerpal::store::{self, Table};
 use lambda_http::http::HeaderMap;
 use lambda_http::{Body, Request};
 use serde_json::Value;
@@ -56,7 +58,8 @@ pub fn dynamodb_endpoint() -> String {
 /// A new, empty table on the local DynamoDB-compatible server, and the counter of its calls.
 pub async fn fresh_dynamo_table() -> (DynamoTable, CallCounter) {
     let counter = CallCounter::default();
-    let client = dynamodb::client(Some(&dynamodb_endpoint()), Some(counter.clone())).await;
+    let settings = DynamoSettings::local(&dynamodb_endpoint());
+    let client = dynamodb::client(&settings, Some(counter.clone()));
     let name = format!("test-{:016x}", fastrand::u64(..));
     let table = DynamoTable::new(client, name);
     table
@@ -94,14 +97,16 @@ pub fn token(customer_id: u64) -> String {
     hs256_token(TEST_SECRET, customer_id, 3600).expect("sign a test token")
 }
 
-fn authenticator() -> Authenticator {
-    Authenticator::new(&AuthConfig::with_secret(TEST_SECRET)).expect("test auth config")
+/// Every family on `table`, tokens verified as `jwt` says.
+pub fn api_on(table: Arc<dyn Table>, jwt: &JwtSettings) -> Api {
+    let auth = Authenticator::new(jwt).expect("test auth settings");
+    mount_all(Api::new(auth, None), &Resources::new(table))
 }
 
 impl TestApi {
     fn on(table: Arc<dyn Table>, calls: Option<CallCounter>) -> Self {
         TestApi {
-            api: Api::new(table, authenticator(), ALL_FAMILIES),
+            api: api_on(table, &JwtSettings::with_secret(TEST_SECRET)),
             calls,
         }
     }
@@ -185,7 +190,8 @@ impl TestApi {
     }
 }
 
-/// The end user the committed `events/` expect: ID 1000 of tenant 1, with UIDs 1001 and 1002.
+/// The end user the committed `events/` expect: ID 1000 of tenant 1, with UIDs 1001 and 1002,
+/// written as the services write a new end user (its index items in the same transaction).
 pub async fn seed_example_end_user(table: &dyn Table) {
     let user: EndUser = serde_json::from_value(serde_json::json!({
         "endUserID": 1000, "firstname": "Jane", "lastname": "Doe", "customerRef": "ERP-3049353",
@@ -198,24 +204,17 @@ pub async fn seed_example_end_user(table: &dyn Table) {
     }))
     .expect("example end user");
     let tenant = TenantId::new(1).expect("tenant 1");
-    let mut writes = vec![Write::Put {
-        item: keys::end_user_item(tenant, &user).expect("encode"),
-        condition: None,
-    }];
-    for uid in &user.uids {
-        writes.push(Write::Put {
-            item: keys::owner_item(keys::uid_index(tenant, &uid.as_uid()), user.id),
-            condition: None,
-        });
-    }
-    if let Some(reference) = &user.customer_ref {
-        writes.push(Write::Put {
-            item: keys::owner_item(keys::customer_ref(tenant, reference), user.id),
-            condition: None,
-        });
-    }
+    let tx = store::end_user::changes(
+        tenant,
+        None,
+        Some(&user),
+        None,
+        &HashMap::new(),
+        Timestamp::now(),
+    )
+    .expect("the example end user's items");
     table
-        .write(writes)
+        .write(tx.writes)
         .await
         .expect("seed the example end user");
 }

@@ -1,100 +1,31 @@
 //! The DynamoDB adapter of the storage port, through `aws-sdk-dynamodb` with items via
 //! `serde_dynamo`.
 
+mod client;
+mod schema;
+
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
-use aws_config::environment::{
-    EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
-};
-use aws_config::meta::region::ProvideRegion;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::client::Waiters;
-use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, Region};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    self as ddb, AttributeDefinition, BillingMode, Delete, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
+    self as ddb, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem,
 };
-use aws_smithy_http_client::tls;
 
-use super::keys::{EXPIRES_AT, INDEXES};
+pub use client::{CallCounter, client};
+
 use super::{
     Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, PK, SK, StoreError, Table, Write,
     WriteError,
 };
 
 type AwsItem = HashMap<String, ddb::AttributeValue>;
-
-/// Counts the DynamoDB API calls a client makes (one per operation, whatever its retries).
-#[derive(Clone, Debug, Default)]
-pub struct CallCounter(Arc<AtomicU64>);
-
-impl CallCounter {
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-impl Intercept for CallCounter {
-    fn name(&self) -> &'static str {
-        "CallCounter"
-    }
-
-    fn read_before_execution(
-        &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-/// Builds a DynamoDB client with credentials and region from the environment, as Lambda sets
-/// them (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`): no
-/// profile files, SSO or STS, which would only add start-up time and binary size to a function.
-/// With `endpoint` (moto, DynamoDB Local) no AWS account is needed: the region defaults to
-/// us-east-1 and, without credentials in the environment, fixed local ones sign the requests.
-pub async fn client(endpoint: Option<&str>, counter: Option<CallCounter>) -> Client {
-    let region = EnvironmentVariableRegionProvider::new()
-        .region()
-        .await
-        .unwrap_or_else(|| Region::new("us-east-1"));
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    let mut config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(region)
-        .http_client(https);
-    let from_environment = std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
-    config = match (endpoint, from_environment) {
-        (Some(_), false) => {
-            config.credentials_provider(Credentials::new("local", "local", None, None, "local"))
-        }
-        _ => config.credentials_provider(EnvironmentVariableCredentialsProvider::new()),
-    };
-    if let Some(endpoint) = endpoint {
-        config = config.endpoint_url(endpoint);
-    }
-    if let Some(counter) = counter {
-        config = config.interceptor(counter);
-    }
-    Client::from_conf(config.build())
-}
 
 pub struct DynamoTable {
     client: Client,
@@ -107,92 +38,6 @@ impl DynamoTable {
             client,
             name: name.into(),
         }
-    }
-
-    /// Creates the table with its index and TTL when it does not exist (local and test use;
-    /// deployed tables come from template.yaml).
-    pub async fn create_if_missing(&self) -> Result<(), StoreError> {
-        match self
-            .client
-            .describe_table()
-            .table_name(&self.name)
-            .send()
-            .await
-        {
-            Ok(_) => return Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {}
-            Err(e) => return Err(classify(e)),
-        }
-        let attribute = |name: &str, kind: ScalarAttributeType| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(kind)
-                .build()
-                .map_err(internal)
-        };
-        let key = |name: &str, kind: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .map_err(internal)
-        };
-        let mut request = self
-            .client
-            .create_table()
-            .table_name(&self.name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attribute(PK, ScalarAttributeType::S)?)
-            .attribute_definitions(attribute(SK, ScalarAttributeType::S)?)
-            .key_schema(key(PK, KeyType::Hash)?)
-            .key_schema(key(SK, KeyType::Range)?);
-        for index in INDEXES {
-            let gsi = GlobalSecondaryIndex::builder()
-                .index_name(index.name)
-                .key_schema(key(index.partition_key, KeyType::Hash)?)
-                .key_schema(key(index.sort_key, KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::Include)
-                        .set_non_key_attributes(Some(
-                            index.projected.iter().map(|s| s.to_string()).collect(),
-                        ))
-                        .build(),
-                )
-                .build()
-                .map_err(internal)?;
-            request = request
-                .attribute_definitions(attribute(index.partition_key, ScalarAttributeType::S)?)
-                .attribute_definitions(attribute(index.sort_key, ScalarAttributeType::N)?)
-                .global_secondary_indexes(gsi);
-        }
-        let created = request.send().await;
-        match created {
-            Ok(_) => {}
-            // Created by a concurrent caller in the meantime.
-            Err(SdkError::ServiceError(e)) if e.err().is_resource_in_use_exception() => {}
-            Err(e) => return Err(classify(e)),
-        }
-        self.client
-            .wait_until_table_exists()
-            .table_name(&self.name)
-            .wait(Duration::from_secs(60))
-            .await
-            .map_err(|e| StoreError::Unavailable(DisplayErrorContext(e).to_string()))?;
-        self.client
-            .update_time_to_live()
-            .table_name(&self.name)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .enabled(true)
-                    .attribute_name(EXPIRES_AT)
-                    .build()
-                    .map_err(internal)?,
-            )
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
     }
 }
 
@@ -296,6 +141,22 @@ fn single_failure(existing: Option<&AwsItem>) -> WriteError {
     }
 }
 
+/// The outcome of a single conditional PutItem or DeleteItem (their errors share variant names,
+/// not a type).
+macro_rules! single_write_outcome {
+    ($result:expr, $error:ident) => {
+        match $result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                $error::ConditionalCheckFailedException(c) => Err(single_failure(c.item())),
+                $error::TransactionConflictException(_) => Err(WriteError::Contention),
+                _ => Err(classify(SdkError::ServiceError(e)).into()),
+            },
+            Err(e) => Err(classify(e).into()),
+        }
+    };
+}
+
 impl DynamoTable {
     /// One write alone: a plain conditional PutItem or DeleteItem costs half a transaction.
     async fn write_one(&self, write: Write) -> Result<(), WriteError> {
@@ -306,20 +167,7 @@ impl DynamoTable {
                     .put_item()
                     .table_name(&self.name)
                     .set_item(Some(item.into()));
-                let result = conditioned!(put, condition).send().await;
-                match result {
-                    Ok(_) => Ok(()),
-                    Err(SdkError::ServiceError(e)) => match e.err() {
-                        PutItemError::ConditionalCheckFailedException(c) => {
-                            Err(single_failure(c.item()))
-                        }
-                        PutItemError::TransactionConflictException(_) => {
-                            Err(WriteError::Contention)
-                        }
-                        _ => Err(classify(SdkError::ServiceError(e)).into()),
-                    },
-                    Err(e) => Err(classify(e).into()),
-                }
+                single_write_outcome!(conditioned!(put, condition).send().await, PutItemError)
             }
             Write::Delete { key, condition } => {
                 let delete = self
@@ -327,20 +175,10 @@ impl DynamoTable {
                     .delete_item()
                     .table_name(&self.name)
                     .set_key(Some(aws_key(&key)));
-                let result = conditioned!(delete, condition).send().await;
-                match result {
-                    Ok(_) => Ok(()),
-                    Err(SdkError::ServiceError(e)) => match e.err() {
-                        DeleteItemError::ConditionalCheckFailedException(c) => {
-                            Err(single_failure(c.item()))
-                        }
-                        DeleteItemError::TransactionConflictException(_) => {
-                            Err(WriteError::Contention)
-                        }
-                        _ => Err(classify(SdkError::ServiceError(e)).into()),
-                    },
-                    Err(e) => Err(classify(e).into()),
-                }
+                single_write_outcome!(
+                    conditioned!(delete, condition).send().await,
+                    DeleteItemError
+                )
             }
         }
     }

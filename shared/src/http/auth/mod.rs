@@ -4,62 +4,55 @@ mod ring_crypto;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::Deserialize;
 use serde_json::Value;
 
+use crate::config::{ConfigError, JwtSettings};
 use crate::domain::TenantId;
 use crate::error::ApiError;
 
 /// Clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 60;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error(
-        "no JWT verification key: set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (PEM, RS256 or ES256)"
-    )]
-    MissingKey,
-    #[error("set only one of JWT_SECRET and JWT_PUBLIC_KEY")]
-    TwoKeys,
-    #[error("JWT_PUBLIC_KEY is neither an RSA nor an EC (P-256) public key in PEM")]
-    BadPublicKey,
-    #[error("{0} is required")]
-    Missing(&'static str),
+/// Who a verified bearer token speaks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The `customerID` claim.
+    pub tenant: TenantId,
+    /// The `sub` claim: who acts, as recorded by writes that keep an author.
+    pub subject: Option<String>,
+    /// Present for a phone-auth token (`auth: "phone"`), which only routes asking for one accept.
+    pub phone_auth: Option<PhoneAuth>,
 }
 
-/// Where tokens are verified against, read from the environment.
-#[derive(Clone)]
-pub struct AuthConfig {
-    pub secret: Option<String>,
-    pub public_key_pem: Option<String>,
-    pub issuer: Option<String>,
-    pub audience: Option<String>,
+/// The claims of a phone-auth token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhoneAuth {
+    /// The `channelID` claim, when it is a positive integer.
+    pub channel_id: Option<u64>,
 }
 
-fn non_empty_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// The claims read from a verified token; the rest are ignored.
+#[derive(Deserialize)]
+struct Claims {
+    #[serde(rename = "customerID", default)]
+    customer_id: Value,
+    #[serde(default)]
+    sub: Value,
+    #[serde(default)]
+    auth: Value,
+    #[serde(rename = "channelID", default)]
+    channel_id: Value,
 }
 
-impl AuthConfig {
-    /// HS256 with `secret` and no issuer or audience.
-    pub fn with_secret(secret: &str) -> Self {
-        AuthConfig {
-            secret: Some(secret.to_owned()),
-            public_key_pem: None,
-            issuer: None,
-            audience: None,
-        }
+/// A positive integer given as a JSON number or a numeric string.
+fn positive_integer(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
     }
-
-    /// `JWT_SECRET` or `JWT_PUBLIC_KEY`, with `JWT_ISSUER` and `JWT_AUDIENCE` when set.
-    pub fn from_env() -> Self {
-        AuthConfig {
-            secret: non_empty_env("JWT_SECRET"),
-            // One-line deployment parameters carry PEM line breaks as `\n`.
-            public_key_pem: non_empty_env("JWT_PUBLIC_KEY").map(|k| k.replace("\\n", "\n")),
-            issuer: non_empty_env("JWT_ISSUER"),
-            audience: non_empty_env("JWT_AUDIENCE"),
-        }
-    }
+    .filter(|n| *n > 0)
 }
 
 pub struct Authenticator {
@@ -68,13 +61,13 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(config: &AuthConfig) -> Result<Self, ConfigError> {
+    pub fn new(config: &JwtSettings) -> Result<Self, ConfigError> {
         ring_crypto::install();
         let (key, algorithm) = match (&config.secret, &config.public_key_pem) {
             (Some(_), Some(_)) => return Err(ConfigError::TwoKeys),
             (None, None) => return Err(ConfigError::MissingKey),
             (Some(secret), None) => (
-                DecodingKey::from_secret(secret.as_bytes()),
+                DecodingKey::from_secret(secret.expose().as_bytes()),
                 Algorithm::HS256,
             ),
             (None, Some(pem)) => match DecodingKey::from_rsa_pem(pem.as_bytes()) {
@@ -103,30 +96,44 @@ impl Authenticator {
         Ok(Authenticator { key, validation })
     }
 
-    /// The tenant of a request from its `Authorization` header: 401 without a valid bearer
+    /// The principal of a request from its `Authorization` header: 401 without a valid bearer
     /// token, 403 for a valid token without a usable `customerID` claim.
-    pub fn authenticate(&self, authorization: Option<&str>) -> Result<TenantId, ApiError> {
+    pub fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, ApiError> {
         let token = authorization
             .and_then(|value| {
                 let (scheme, token) = value.trim().split_once(' ')?;
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
             .ok_or(ApiError::MissingCredentials)?;
-        let claims = jsonwebtoken::decode::<Value>(token, &self.key, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| ApiError::InvalidToken(describe(e.kind())))?
             .claims;
-        let tenant = match claims.get("customerID") {
-            None | Some(Value::Null) => {
-                return Err(ApiError::Forbidden(
-                    "the token has no customerID claim".into(),
-                ));
-            }
-            Some(Value::Number(n)) => n.as_u64(),
-            Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
-            Some(_) => None,
+        if claims.customer_id.is_null() {
+            return Err(ApiError::Forbidden(
+                "the token has no customerID claim".into(),
+            ));
+        }
+        let tenant = positive_integer(&claims.customer_id)
+            .and_then(TenantId::new)
+            .ok_or_else(|| {
+                ApiError::Forbidden("the token's customerID claim is not a positive integer".into())
+            })?;
+        let subject = match claims.sub {
+            Value::String(s) => Some(s),
+            Value::Null => None,
+            other => Some(other.to_string()),
         };
-        tenant.and_then(TenantId::new).ok_or_else(|| {
-            ApiError::Forbidden("the token's customerID claim is not a positive integer".into())
+        let phone_auth = claims
+            .auth
+            .as_str()
+            .is_some_and(|a| a.eq_ignore_ascii_case("phone"))
+            .then(|| PhoneAuth {
+                channel_id: positive_integer(&claims.channel_id),
+            });
+        Ok(Principal {
+            tenant,
+            subject,
+            phone_auth,
         })
     }
 }
@@ -148,12 +155,19 @@ fn describe(kind: &ErrorKind) -> String {
 /// An HS256 token for `customer_id`, valid for `ttl_seconds`: the local server's ready token,
 /// and the test suites'.
 pub fn hs256_token(secret: &str, customer_id: u64, ttl_seconds: i64) -> Result<String, String> {
-    ring_crypto::install();
     let exp = time::OffsetDateTime::now_utc().unix_timestamp() + ttl_seconds;
-    let claims = serde_json::json!({ "customerID": customer_id, "exp": exp });
+    sign_hs256(
+        secret,
+        &serde_json::json!({ "customerID": customer_id, "exp": exp }),
+    )
+}
+
+/// An HS256 token carrying `claims` as given.
+pub fn sign_hs256(secret: &str, claims: &Value) -> Result<String, String> {
+    ring_crypto::install();
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
-        &claims,
+        claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )
     .map_err(|e| e.to_string())
@@ -165,25 +179,19 @@ mod tests {
 
     const SECRET: &str = "unit-test-secret";
 
-    fn config() -> AuthConfig {
-        AuthConfig::with_secret(SECRET)
+    fn config() -> JwtSettings {
+        JwtSettings::with_secret(SECRET)
     }
 
     fn sign(claims: Value, secret: &str) -> String {
-        ring_crypto::install();
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .expect("sign")
+        sign_hs256(secret, &claims).expect("sign")
     }
 
     fn in_one_hour() -> i64 {
         time::OffsetDateTime::now_utc().unix_timestamp() + 3600
     }
 
-    fn authenticate(config: &AuthConfig, token: &str) -> Result<TenantId, ApiError> {
+    fn authenticate(config: &JwtSettings, token: &str) -> Result<Principal, ApiError> {
         Authenticator::new(config)
             .expect("valid config")
             .authenticate(Some(&format!("Bearer {token}")))
@@ -196,7 +204,9 @@ mod tests {
             SECRET,
         );
         assert_eq!(
-            authenticate(&config(), &number).map(TenantId::get).ok(),
+            authenticate(&config(), &number)
+                .map(|p| p.tenant.get())
+                .ok(),
             Some(42)
         );
         let string = sign(
@@ -204,9 +214,39 @@ mod tests {
             SECRET,
         );
         assert_eq!(
-            authenticate(&config(), &string).map(TenantId::get).ok(),
+            authenticate(&config(), &string)
+                .map(|p| p.tenant.get())
+                .ok(),
             Some(43)
         );
+    }
+
+    #[test]
+    fn the_subject_and_phone_auth_claims_are_read() {
+        let plain = sign(
+            serde_json::json!({"customerID": 1, "sub": "agent-7", "exp": in_one_hour()}),
+            SECRET,
+        );
+        let principal = authenticate(&config(), &plain).expect("valid");
+        assert_eq!(principal.subject.as_deref(), Some("agent-7"));
+        assert_eq!(principal.phone_auth, None);
+        let phone = sign(
+            serde_json::json!({"customerID": 1, "auth": "phone", "channelID": "12", "exp": in_one_hour()}),
+            SECRET,
+        );
+        let principal = authenticate(&config(), &phone).expect("valid");
+        assert_eq!(
+            principal.phone_auth,
+            Some(PhoneAuth {
+                channel_id: Some(12)
+            })
+        );
+        let no_channel = sign(
+            serde_json::json!({"customerID": 1, "auth": "phone", "exp": in_one_hour()}),
+            SECRET,
+        );
+        let principal = authenticate(&config(), &no_channel).expect("valid");
+        assert_eq!(principal.phone_auth, Some(PhoneAuth { channel_id: None }));
     }
 
     #[test]
@@ -286,7 +326,7 @@ mod tests {
 
     #[test]
     fn issuer_and_audience_are_enforced_when_configured() {
-        let config = AuthConfig {
+        let config = JwtSettings {
             issuer: Some("https://issuer.example".into()),
             audience: Some("end-users".into()),
             ..config()
@@ -314,7 +354,7 @@ mod tests {
 
     #[test]
     fn configuration_needs_exactly_one_key() {
-        let none = AuthConfig {
+        let none = JwtSettings {
             secret: None,
             ..config()
         };
@@ -322,7 +362,7 @@ mod tests {
             Authenticator::new(&none),
             Err(ConfigError::MissingKey)
         ));
-        let both = AuthConfig {
+        let both = JwtSettings {
             public_key_pem: Some("x".into()),
             ..config()
         };
@@ -330,7 +370,7 @@ mod tests {
             Authenticator::new(&both),
             Err(ConfigError::TwoKeys)
         ));
-        let bad = AuthConfig {
+        let bad = JwtSettings {
             secret: None,
             public_key_pem: Some("not a key".into()),
             ..config()

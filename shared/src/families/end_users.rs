@@ -1,0 +1,149 @@
+//! The `end-users` family: `/api/EndUsers...` (its function: `functions/end-users`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Response};
+
+use crate::domain::end_user::{EndUserBody, ListQuery, SORT_FIELDS};
+use crate::domain::errors::FieldErrors;
+use crate::domain::fields::CountryCode;
+use crate::domain::page::{PageRequest, SortOrder, parse_search, parse_sort_field};
+use crate::error::ApiError;
+use crate::http::request::{Call, QueryParams};
+use crate::http::response::{created, json, no_content};
+use crate::http::router::{AuthPolicy, Family, Route};
+use crate::service::end_users;
+use crate::store::Table;
+
+use super::path_id;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Op {
+    List,
+    Create,
+    ByUid,
+    Get,
+    Update,
+    Delete,
+}
+
+const ROUTES: &[Route<Op>] = &[
+    Route::new(Method::GET, "/api/EndUsers", AuthPolicy::Jwt, Op::List),
+    Route::new(Method::POST, "/api/EndUsers", AuthPolicy::Jwt, Op::Create),
+    Route::new(
+        Method::GET,
+        "/api/EndUsers/byUid",
+        AuthPolicy::Jwt,
+        Op::ByUid,
+    ),
+    Route::new(Method::GET, "/api/EndUsers/{id}", AuthPolicy::Jwt, Op::Get),
+    Route::new(
+        Method::PUT,
+        "/api/EndUsers/{id}",
+        AuthPolicy::Jwt,
+        Op::Update,
+    ),
+    Route::new(
+        Method::DELETE,
+        "/api/EndUsers/{id}",
+        AuthPolicy::Jwt,
+        Op::Delete,
+    ),
+];
+
+pub struct EndUsers {
+    table: Arc<dyn Table>,
+}
+
+impl EndUsers {
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        EndUsers { table }
+    }
+}
+
+/// The query of `GET /api/EndUsers`, every invalid parameter named.
+fn list_query(query: &QueryParams) -> Result<ListQuery, ApiError> {
+    let mut errors = FieldErrors::default();
+    let page = PageRequest {
+        number: query.read("pageNumber", &mut errors, 1, PageRequest::number),
+        size: query.read("pageSize", &mut errors, 1, PageRequest::size),
+    };
+    let sort_by = query.read("sortBy", &mut errors, SORT_FIELDS[0].1, |raw| {
+        parse_sort_field(raw, SORT_FIELDS)
+    });
+    let order = query.read("sortOrder", &mut errors, SortOrder::Asc, |raw| {
+        SortOrder::parse(raw, SortOrder::Asc)
+    });
+    let search = query.read("search", &mut errors, None, parse_search);
+    Ok(errors.into_result(ListQuery {
+        page,
+        sort_by,
+        order,
+        search,
+    })?)
+}
+
+/// `country` of byUid: optional, reads national phone numbers.
+fn country(query: &QueryParams) -> Result<Option<CountryCode>, ApiError> {
+    let mut errors = FieldErrors::default();
+    let country = query.read("country", &mut errors, None, |raw| {
+        match raw.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(code) => CountryCode::parse(code).map(Some),
+            None => Ok(None),
+        }
+    });
+    Ok(errors.into_result(country)?)
+}
+
+#[async_trait]
+impl Family for EndUsers {
+    type Op = Op;
+
+    fn routes(&self) -> &'static [Route<Op>] {
+        ROUTES
+    }
+
+    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
+        let table = self.table.as_ref();
+        let tenant = call.tenant()?;
+        match op {
+            Op::List => {
+                let query = list_query(call.query())?;
+                json(
+                    StatusCode::OK,
+                    &end_users::list(table, tenant, &query).await?,
+                )
+            }
+            Op::Create => {
+                let body: EndUserBody = call.json()?;
+                let user = end_users::create(table, tenant, &body).await?;
+                created(&format!("/api/EndUsers/{}", user.id), &user.view())
+            }
+            Op::ByUid => {
+                let uid = call
+                    .query()
+                    .single("uid")
+                    .map_err(|m| ApiError::Validation(FieldErrors::single("uid", m)))?;
+                let country = country(call.query())?;
+                let user = end_users::by_uid(table, tenant, uid, country).await?;
+                json(StatusCode::OK, &user.view())
+            }
+            Op::Get => {
+                let user = end_users::get(table, tenant, path_id(call)?).await?;
+                json(StatusCode::OK, &user.view())
+            }
+            Op::Update => {
+                let id = path_id(call)?;
+                let body: EndUserBody = call.json()?;
+                let user = end_users::update(table, tenant, id, &body).await?;
+                json(StatusCode::OK, &user.view())
+            }
+            Op::Delete => {
+                end_users::delete(table, tenant, path_id(call)?).await?;
+                Ok(no_content())
+            }
+        }
+    }
+}

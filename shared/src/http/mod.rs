@@ -1,0 +1,169 @@
+//! The one routing layer: a `lambda_http::Request` in, a response out. Every Lambda and the local
+//! server call [`Api::handle`] on the families they mount; no route, rule or status code lives
+//! anywhere else. Checks run in a fixed order: route (404/405), the route's auth policy
+//! (401/403), then the handler's content type (415), size (413), input (400) and store.
+
+pub mod auth;
+mod problem;
+pub mod request;
+pub mod response;
+pub mod router;
+
+use std::fmt;
+use std::time::Instant;
+
+use lambda_http::http::{HeaderValue, Method, header};
+use lambda_http::{Body, Request, Response};
+
+use self::auth::Authenticator;
+use self::request::{Call, Caller, request_id, route_path};
+use self::router::{AuthPolicy, Family, Lookup, Mounted};
+use crate::domain::TenantId;
+use crate::error::ApiError;
+
+pub use request::MAX_BODY_BYTES;
+
+/// The families one process serves, with what every route shares.
+pub struct Api {
+    families: Vec<Box<dyn Mounted>>,
+    auth: Authenticator,
+    /// `PUBLIC_BASE_URL`, for [`Call::public_url`].
+    public_base_url: Option<String>,
+}
+
+/// The route a request took, for the log: `GET /api/EndUsers/{id}`, or `unmatched`.
+#[derive(Default)]
+struct RouteName<'a>(Option<(&'a Method, &'static str)>);
+
+impl fmt::Display for RouteName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some((method, path)) => write!(f, "{method} {path}"),
+            None => f.write_str("unmatched"),
+        }
+    }
+}
+
+impl Api {
+    pub fn new(auth: Authenticator, public_base_url: Option<String>) -> Self {
+        Api {
+            families: Vec::new(),
+            auth,
+            public_base_url,
+        }
+    }
+
+    /// Serves `family`'s routes too.
+    pub fn mount(mut self, family: impl Family) -> Self {
+        self.families.push(Box::new(family));
+        self
+    }
+
+    /// Answers one request; never fails, never panics on input.
+    pub async fn handle(&self, request: Request) -> Response<Body> {
+        let started = Instant::now();
+        let request_id = request_id(&request);
+        let mut tenant = None;
+        let mut route = RouteName::default();
+        let result = self.dispatch(&request, &mut tenant, &mut route).await;
+        let mut response = result.unwrap_or_else(|error| {
+            match &error {
+                ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+                    tracing::error!(request_id, cause, "request failed");
+                }
+                ApiError::InvalidToken(reason) => {
+                    tracing::info!(request_id, reason, "token refused")
+                }
+                _ => {}
+            }
+            error.into_response()
+        });
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert("x-request-id", value);
+        }
+        tracing::info!(
+            request_id,
+            tenant = tenant.map(TenantId::get),
+            route = %route,
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+        response
+    }
+
+    async fn dispatch<'r>(
+        &'r self,
+        request: &'r Request,
+        tenant_out: &mut Option<TenantId>,
+        route_out: &mut RouteName<'r>,
+    ) -> Result<Response<Body>, ApiError> {
+        let path = route_path(request);
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let mut found = None;
+        for family in &self.families {
+            match family.lookup(request.method(), &segments) {
+                Lookup::Unknown => continue,
+                Lookup::OtherMethods(allow) => return Err(ApiError::MethodNotAllowed(allow)),
+                Lookup::Found { index, params } => {
+                    found = Some((family, index, params));
+                    break;
+                }
+            }
+        }
+        let Some((family, index, params)) = found else {
+            return Err(ApiError::NotFound(format!("no route for {path}")));
+        };
+        let (method, template, policy) = family.route(index);
+        *route_out = RouteName(Some((method, template)));
+
+        let mut call = Call::new(request, params, self.public_base_url.as_deref());
+        let caller = self
+            .authenticate(policy, family.as_ref(), index, &call)
+            .await?;
+        *tenant_out = caller.tenant();
+        call.authenticated(caller);
+        family.call(index, &call).await
+    }
+
+    /// The caller as `policy` requires it.
+    async fn authenticate(
+        &self,
+        policy: AuthPolicy,
+        family: &dyn Mounted,
+        index: usize,
+        call: &Call<'_>,
+    ) -> Result<Caller, ApiError> {
+        let bearer = || {
+            let authorization = call
+                .request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok());
+            self.auth.authenticate(authorization)
+        };
+        match policy {
+            AuthPolicy::Jwt | AuthPolicy::PhoneJwt => {
+                let principal = bearer()?;
+                let wants_phone_auth = policy == AuthPolicy::PhoneJwt;
+                match (principal.phone_auth.is_some(), wants_phone_auth) {
+                    (true, false) => Err(ApiError::Forbidden(
+                        "a phone-auth token is not accepted on this route".into(),
+                    )),
+                    (false, true) => Err(ApiError::Forbidden(
+                        "this route needs a phone-auth token".into(),
+                    )),
+                    _ => Ok(Caller::Token(principal)),
+                }
+            }
+            AuthPolicy::TenantSignature => family
+                .verify_signature(index, call)
+                .await
+                .map(Caller::SignedBy),
+            AuthPolicy::Public => Ok(Caller::Anonymous),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,176 @@
+//! The auth policies and the routing of [`Api`], on a family made for the test.
+
+use async_trait::async_trait;
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use ring::hmac;
+
+use super::Api;
+use super::auth::Authenticator;
+use super::request::{Call, Caller};
+use super::response::json;
+use super::router::{AuthPolicy, Family, Route};
+use crate::config::JwtSettings;
+use crate::domain::{TenantId, parse_id};
+use crate::error::ApiError;
+
+const SECRET: &str = "policy-test-secret";
+
+#[derive(Clone, Copy)]
+struct Op;
+
+const ROUTES: &[Route<Op>] = &[
+    Route::new(Method::GET, "/jwt", AuthPolicy::Jwt, Op),
+    Route::new(Method::GET, "/phone", AuthPolicy::PhoneJwt, Op),
+    Route::new(
+        Method::POST,
+        "/signed/{customerID}",
+        AuthPolicy::TenantSignature,
+        Op,
+    ),
+    Route::new(Method::GET, "/public", AuthPolicy::Public, Op),
+];
+
+/// Answers with who the policy found; signed routes carry an HMAC-SHA256 of the body keyed
+/// with `tenant-{customerID}`.
+struct Echo;
+
+fn tenant_key(tenant: TenantId) -> hmac::Key {
+    hmac::Key::new(hmac::HMAC_SHA256, format!("tenant-{tenant}").as_bytes())
+}
+
+#[async_trait]
+impl Family for Echo {
+    type Op = Op;
+
+    fn routes(&self) -> &'static [Route<Op>] {
+        ROUTES
+    }
+
+    async fn call(&self, _: Op, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
+        let caller = match call.caller() {
+            Caller::Token(p) => format!("token {} phone {}", p.tenant, p.phone_auth.is_some()),
+            Caller::SignedBy(tenant) => format!("signed {tenant}"),
+            Caller::Anonymous => "anonymous".into(),
+        };
+        json(StatusCode::OK, &caller)
+    }
+
+    async fn verify_signature(&self, _: Op, call: &Call<'_>) -> Result<TenantId, ApiError> {
+        let forbidden = || ApiError::Forbidden("bad signature".into());
+        let tenant = parse_id(call.param("customerID")?)
+            .ok()
+            .and_then(TenantId::new)
+            .ok_or_else(forbidden)?;
+        let signature = call
+            .request
+            .headers()
+            .get("x-signature")
+            .and_then(|v| v.to_str().ok())
+            .and_then(base64_decode)
+            .ok_or_else(forbidden)?;
+        let body: &[u8] = call.request.body().as_ref();
+        hmac::verify(&tenant_key(tenant), body, &signature).map_err(|_| forbidden())?;
+        Ok(tenant)
+    }
+}
+
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
+}
+
+fn api() -> Api {
+    let auth = Authenticator::new(&JwtSettings::with_secret(SECRET)).expect("auth");
+    Api::new(auth, None).mount(Echo)
+}
+
+fn token(claims: serde_json::Value) -> String {
+    super::auth::sign_hs256(SECRET, &claims).expect("token")
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, String)], body: &str) -> Request {
+    let mut builder = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(path);
+    for (name, value) in headers {
+        builder = builder.header(*name, value);
+    }
+    builder.body(Body::Text(body.into())).expect("request")
+}
+
+async fn answer(request: Request) -> (u16, String) {
+    let response = api().handle(request).await;
+    let body = String::from_utf8_lossy(response.body().as_ref()).to_string();
+    (response.status().as_u16(), body)
+}
+
+fn bearer(claims: serde_json::Value) -> Vec<(&'static str, String)> {
+    vec![("authorization", format!("Bearer {}", token(claims)))]
+}
+
+fn exp() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp() + 600
+}
+
+#[tokio::test]
+async fn a_phone_auth_token_only_opens_routes_that_ask_for_one() {
+    let phone =
+        bearer(serde_json::json!({"customerID": 4, "auth": "phone", "channelID": 9, "exp": exp()}));
+    let plain = bearer(serde_json::json!({"customerID": 4, "exp": exp()}));
+    assert_eq!(answer(request("GET", "/jwt", &phone, "")).await.0, 403);
+    assert_eq!(
+        answer(request("GET", "/jwt", &plain, "")).await,
+        (200, "\"token 4 phone false\"".into())
+    );
+    assert_eq!(
+        answer(request("GET", "/phone", &phone, "")).await,
+        (200, "\"token 4 phone true\"".into())
+    );
+    assert_eq!(answer(request("GET", "/phone", &plain, "")).await.0, 403);
+    assert_eq!(answer(request("GET", "/phone", &[], "")).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_signed_route_takes_the_tenant_from_its_signature_and_no_token() {
+    let body = "{\"text\":\"hello\"}";
+    let tenant = TenantId::new(5).expect("tenant");
+    let signature = {
+        use base64::Engine;
+        let tag = hmac::sign(&tenant_key(tenant), body.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(tag.as_ref())
+    };
+    let signed = vec![("x-signature", signature)];
+    assert_eq!(
+        answer(request("POST", "/signed/5", &signed, body)).await,
+        (200, "\"signed 5\"".into())
+    );
+    // The same signature for another tenant, or over another body, is refused.
+    assert_eq!(
+        answer(request("POST", "/signed/6", &signed, body)).await.0,
+        403
+    );
+    assert_eq!(
+        answer(request("POST", "/signed/5", &signed, "{}")).await.0,
+        403
+    );
+    let token_only = bearer(serde_json::json!({"customerID": 5, "exp": exp()}));
+    assert_eq!(
+        answer(request("POST", "/signed/5", &token_only, body))
+            .await
+            .0,
+        403
+    );
+}
+
+#[tokio::test]
+async fn public_routes_need_nothing_and_unknown_methods_list_the_known_ones() {
+    assert_eq!(
+        answer(request("GET", "/public", &[], "")).await,
+        (200, "\"anonymous\"".into())
+    );
+    let response = api().handle(request("DELETE", "/public", &[], "")).await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "GET");
+    assert_eq!(answer(request("GET", "/elsewhere", &[], "")).await.0, 404);
+}

@@ -1,0 +1,103 @@
+//! Process set-up shared by the transports: logging, the clients built once, and the run
+//! function every Lambda's `main.rs` hands its family to.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use lambda_http::service_fn;
+use tracing::Level;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::config::Settings;
+use crate::http::Api;
+use crate::http::auth::Authenticator;
+use crate::http::router::Family;
+use crate::store::dynamodb::{self, DynamoTable};
+use crate::store::memory::MemoryTable;
+use crate::store::{StoreError, Table};
+
+/// What a process builds once and its families share.
+#[derive(Clone)]
+pub struct Resources {
+    pub table: Arc<dyn Table>,
+}
+
+impl Resources {
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        Resources { table }
+    }
+
+    /// The DynamoDB table `table_name`, at `DYNAMODB_ENDPOINT` when set.
+    pub fn dynamodb(settings: &Settings, table_name: &str) -> Self {
+        let client = dynamodb::client(&settings.dynamodb, None);
+        Self::new(Arc::new(DynamoTable::new(client, table_name)))
+    }
+
+    /// The local server's store: the DynamoDB endpoint of the settings (its table created when
+    /// missing), or else the embedded table. Returns a description for the start-up banner.
+    pub async fn local(settings: &Settings) -> Result<(Self, String), StoreError> {
+        let (Some(endpoint), Some(name)) = (&settings.dynamodb.endpoint, &settings.table_name)
+        else {
+            let description = "the embedded table (data lives until the server stops)".into();
+            return Ok((Self::new(Arc::new(MemoryTable::new())), description));
+        };
+        let client = dynamodb::client(&settings.dynamodb, None);
+        let table = DynamoTable::new(client, name);
+        table.create_if_missing().await?;
+        let description = format!("DynamoDB table {name} at {endpoint}");
+        Ok((Self::new(Arc::new(table)), description))
+    }
+}
+
+/// `RUST_LOG` as a level and target filter (`info`, `warn,answerpal=debug`); `info` when unset
+/// or unreadable.
+fn log_filter(settings: &Settings) -> Targets {
+    settings
+        .log_filter
+        .as_deref()
+        .and_then(|spec| spec.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(Level::INFO))
+}
+
+/// Logs as JSON lines, as CloudWatch indexes them (Lambda adds the time itself).
+pub fn init_json_logs(settings: &Settings) {
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(Level::TRACE)
+        .json()
+        .with_current_span(false)
+        .without_time()
+        .finish()
+        .with(log_filter(settings));
+    // An error means a subscriber is set already (tests, repeated set-up), which stays.
+    drop(subscriber.try_init());
+}
+
+/// Logs as text for a terminal (the local server).
+pub fn init_text_logs(settings: &Settings) {
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(Level::TRACE)
+        .with_target(false)
+        .finish()
+        .with(log_filter(settings));
+    drop(subscriber.try_init());
+}
+
+/// Runs a Lambda serving the family `make` builds: settings from the environment, JSON logs,
+/// JWT keys and the DynamoDB table `TABLE_NAME`, each built once; refuses to start without them.
+pub async fn run_lambda<F: Family>(
+    make: impl FnOnce(&Resources) -> F,
+) -> Result<(), lambda_http::Error> {
+    let settings = Settings::from_env()?;
+    init_json_logs(&settings);
+    let auth = Authenticator::new(&settings.jwt)?;
+    let table_name = settings.required_table_name()?;
+    let resources = Resources::dynamodb(&settings, table_name);
+    let api = Api::new(auth, settings.public_base_url.clone()).mount(make(&resources));
+    let api = &api;
+    lambda_http::run(service_fn(|request| async move {
+        Ok::<_, Infallible>(api.handle(request).await)
+    }))
+    .await
+}

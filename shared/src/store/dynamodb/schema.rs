@@ -1,0 +1,102 @@
+//! The table's schema, created where no template does it (local server and tests; deployed
+//! tables come from template.yaml).
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::client::Waiters;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+
+use super::{DynamoTable, classify, internal};
+use crate::store::{EXPIRES_AT, INDEXES, PK, SK, StoreError};
+
+impl DynamoTable {
+    /// Creates the table with its index and TTL when it does not exist (local and test use;
+    /// deployed tables come from template.yaml).
+    pub async fn create_if_missing(&self) -> Result<(), StoreError> {
+        match self
+            .client
+            .describe_table()
+            .table_name(&self.name)
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_resource_not_found_exception() => {}
+            Err(e) => return Err(classify(e)),
+        }
+        let attribute = |name: &str, kind: ScalarAttributeType| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(kind)
+                .build()
+                .map_err(internal)
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(internal)
+        };
+        let mut request = self
+            .client
+            .create_table()
+            .table_name(&self.name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute(PK, ScalarAttributeType::S)?)
+            .attribute_definitions(attribute(SK, ScalarAttributeType::S)?)
+            .key_schema(key(PK, KeyType::Hash)?)
+            .key_schema(key(SK, KeyType::Range)?);
+        for index in INDEXES {
+            let gsi = GlobalSecondaryIndex::builder()
+                .index_name(index.name)
+                .key_schema(key(index.partition_key, KeyType::Hash)?)
+                .key_schema(key(index.sort_key, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::Include)
+                        .set_non_key_attributes(Some(
+                            index.projected.iter().map(|s| s.to_string()).collect(),
+                        ))
+                        .build(),
+                )
+                .build()
+                .map_err(internal)?;
+            request = request
+                .attribute_definitions(attribute(index.partition_key, ScalarAttributeType::S)?)
+                .attribute_definitions(attribute(index.sort_key, ScalarAttributeType::N)?)
+                .global_secondary_indexes(gsi);
+        }
+        let created = request.send().await;
+        match created {
+            Ok(_) => {}
+            // Created by a concurrent caller in the meantime.
+            Err(SdkError::ServiceError(e)) if e.err().is_resource_in_use_exception() => {}
+            Err(e) => return Err(classify(e)),
+        }
+        self.client
+            .wait_until_table_exists()
+            .table_name(&self.name)
+            .wait(Duration::from_secs(60))
+            .await
+            .map_err(|e| StoreError::Unavailable(DisplayErrorContext(e).to_string()))?;
+        self.client
+            .update_time_to_live()
+            .table_name(&self.name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(EXPIRES_AT)
+                    .build()
+                    .map_err(internal)?,
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+}

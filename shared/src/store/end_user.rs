@@ -1,0 +1,201 @@
+//! End user items: `T#{tenant}#EU#{endUserID}` / `PROFILE`, the whole record with its UIDs, and
+//! `GSI1PK = T#{tenant}#EU`, `GSI1SK = endUserID` for the list. Every write is conditional on the
+//! version it read. [`changes`] is the one transaction that moves an end user from one state to
+//! the next together with its index items.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::item::{decode, encode, keyed, number};
+use super::transaction::Transaction;
+use super::{
+    AttributeValue, Condition, Index, Item, Key, StoreError, Write, customer_ref, id_block, owner,
+    uid_index,
+};
+use crate::domain::end_user::{EndUser, EndUserSummary};
+use crate::domain::ids::IdBlock;
+use crate::domain::uid::Uid;
+use crate::domain::{TenantId, Timestamp};
+
+const PROFILE: &str = "PROFILE";
+const VERSION: &str = "version";
+
+/// The end users of a tenant, by ID, with what the list searches and sorts on: the attributes
+/// of [`EndUserSummary`], without the large free-text fields.
+pub const BY_TENANT: Index = Index {
+    name: "GSI1",
+    partition_key: "GSI1PK",
+    sort_key: "GSI1SK",
+    projected: &[
+        "endUserID",
+        "firstname",
+        "lastname",
+        "name",
+        "company",
+        "customerRef",
+        "uids",
+        "createdAt",
+        "updatedAt",
+    ],
+};
+
+pub fn key(tenant: TenantId, end_user_id: u64) -> Key {
+    Key::new(format!("T#{tenant}#EU#{end_user_id}"), PROFILE)
+}
+
+/// The [`BY_TENANT`] partition of a tenant's end users.
+pub fn list_partition(tenant: TenantId) -> String {
+    format!("T#{tenant}#EU")
+}
+
+pub fn to_item(tenant: TenantId, user: &EndUser) -> Result<Item, StoreError> {
+    let mut item = encode(user)?;
+    item.insert(
+        BY_TENANT.partition_key.into(),
+        AttributeValue::S(list_partition(tenant)),
+    );
+    item.insert(BY_TENANT.sort_key.into(), number(user.id));
+    Ok(keyed(key(tenant, user.id), item))
+}
+
+pub fn from_item(item: Item) -> Result<EndUser, StoreError> {
+    decode(item)
+}
+
+/// An end user as [`BY_TENANT`] projects it.
+pub fn summary_from_item(item: Item) -> Result<EndUserSummary, StoreError> {
+    decode(item)
+}
+
+fn at_version(version: u64) -> Condition {
+    Condition::Equals {
+        attribute: VERSION,
+        value: number(version),
+    }
+}
+
+/// The transaction that moves an end user's items from `before` to `after`: `before: None`
+/// creates, `after: None` deletes. The guard of `block` is claimed when the change used IDs of
+/// it; `paths` names the request field behind each new UID value (for a 409 that names it).
+pub fn changes(
+    tenant: TenantId,
+    before: Option<&EndUser>,
+    after: Option<&EndUser>,
+    block: Option<&IdBlock>,
+    paths: &HashMap<Uid, String>,
+    now: Timestamp,
+) -> Result<Transaction, StoreError> {
+    let end_user_id = after.or(before).map_or(0, |u| u.id);
+    let mut tx = Transaction::new(end_user_id);
+    if let Some(block) = block {
+        tx.push(id_block::claim(tenant, block, now), None);
+    }
+    let condition = match before {
+        Some(user) => at_version(user.version),
+        None => Condition::NotExists,
+    };
+    let record = match after {
+        Some(user) => Write::Put {
+            item: to_item(tenant, user)?,
+            condition: Some(condition),
+        },
+        None => Write::Delete {
+            key: key(tenant, end_user_id),
+            condition: Some(condition),
+        },
+    };
+    tx.push(record, None);
+
+    let old = index_entries(tenant, before, paths);
+    let new = index_entries(tenant, after, paths);
+    for key in old.keys().filter(|k| !new.contains_key(*k)) {
+        let release = Write::Delete {
+            key: key.clone(),
+            condition: Some(owner::held_by(end_user_id)),
+        };
+        tx.push(release, None);
+    }
+    for (key, path) in new.into_iter().filter(|(k, _)| !old.contains_key(k)) {
+        let claim = Write::Put {
+            item: owner::item(key, end_user_id),
+            condition: Some(Condition::NotExists),
+        };
+        tx.push(claim, Some(path));
+    }
+    Ok(tx)
+}
+
+/// The index items an end user holds (its UID values and customerRef), each with the request
+/// field path that brings it in.
+fn index_entries(
+    tenant: TenantId,
+    user: Option<&EndUser>,
+    paths: &HashMap<Uid, String>,
+) -> BTreeMap<Key, String> {
+    let Some(user) = user else {
+        return BTreeMap::new();
+    };
+    let uids = user.uids.iter().map(|u| {
+        let uid = u.as_uid();
+        let path = paths.get(&uid).cloned().unwrap_or_else(|| "uids".into());
+        (uid_index::key(tenant, &uid), path)
+    });
+    let reference = user
+        .customer_ref
+        .iter()
+        .map(|r| (customer_ref::key(tenant, r), "customerRef".to_string()));
+    uids.chain(reference).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> EndUser {
+        serde_json::from_value(serde_json::json!({
+            "endUserID": 1000, "firstname": "Jane", "lastname": "Doe", "customerRef": "ERP-1",
+            "company": "Acme", "customerType": "Customer", "aiDocumentation": "long notes",
+            "uids": [{"endUserUIDID": 1001, "uidType": "Email", "uid": "jane@example.com", "isPrimary": true}],
+            "createdAt": "2026-11-22T10:15:30Z", "updatedAt": "2026-11-22T10:15:30Z", "version": 3
+        }))
+        .expect("an end user")
+    }
+
+    #[test]
+    fn the_list_projection_carries_the_whole_summary() {
+        let tenant = TenantId::new(1).expect("tenant");
+        let item = to_item(tenant, &user()).expect("encode");
+        let mut projected = Item::default();
+        for name in BY_TENANT.projected {
+            if let Some(value) = item.get(*name) {
+                projected.insert((*name).to_owned(), value.clone());
+            }
+        }
+        let summary = summary_from_item(projected).expect("a summary from the projection");
+        let full: EndUserSummary =
+            serde_json::from_value(serde_json::to_value(user()).expect("json")).expect("summary");
+        assert_eq!(summary, full);
+    }
+
+    #[test]
+    fn a_delete_releases_every_index_item_of_its_holder() {
+        let tenant = TenantId::new(1).expect("tenant");
+        let tx = changes(
+            tenant,
+            Some(&user()),
+            None,
+            None,
+            &HashMap::new(),
+            Timestamp::now(),
+        )
+        .expect("tx");
+        let deleted: Vec<Key> = tx
+            .writes
+            .iter()
+            .filter(|w| matches!(w, Write::Delete { .. }))
+            .filter_map(Write::key)
+            .collect();
+        assert_eq!(deleted.len(), 3, "{deleted:?}");
+        assert!(deleted.contains(&key(tenant, 1000)));
+        assert!(deleted.contains(&customer_ref::key(tenant, "ERP-1")));
+    }
+}

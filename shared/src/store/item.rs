@@ -1,0 +1,25 @@
+//! Conversions between items and Rust values, shared by every item kind.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{AttributeValue, Item, Key, PK, SK, StoreError};
+
+pub fn number(n: impl ToString) -> AttributeValue {
+    AttributeValue::N(n.to_string())
+}
+
+/// `item` stored under `key`.
+pub fn keyed(key: Key, mut item: Item) -> Item {
+    item.insert(PK.into(), AttributeValue::S(key.pk));
+    item.insert(SK.into(), AttributeValue::S(key.sk));
+    item
+}
+
+pub fn encode<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(|e| StoreError::Internal(format!("encode item: {e}")))
+}
+
+pub fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Internal(format!("decode item: {e}")))
+}

@@ -1,0 +1,35 @@
+//! The API contract (SPEC 1-3), one module per feature, every test run on the embedded table and
+//! on DynamoDB's wire protocol (moto).
+
+/// Runs each named test of the calling module on both stores.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(answerpal_testkit::TestApi::memory().await).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(answerpal_testkit::TestApi::dynamodb().await).await;
+                }
+            )*
+        }
+    };
+}
+
+mod assign;
+mod by_uid;
+mod concurrency;
+mod create;
+mod delete;
+mod list;
+mod protocol;
+mod read;
+mod support;
+mod update;
