@@ -2,6 +2,7 @@
 //! its development defaults on top). Nothing else reads the environment.
 
 use std::fmt;
+use std::time::Duration;
 
 /// A secret value: shown by neither `Debug` nor `Display`; read it with [`Secret::expose`].
 #[derive(Clone, PartialEq, Eq)]
@@ -70,6 +71,29 @@ pub enum ConfigError {
     },
 }
 
+/// Time limits of every DynamoDB call. With the request deadline of the API (8 s) they fit in
+/// the functions' 10 s timeout (template.yaml) and API Gateway's 30 s: a request never outlives
+/// its function, and a hung store answers 503.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreTimeouts {
+    /// Establishing a connection.
+    pub connect: Duration,
+    /// One attempt of a call, after which the SDK may retry.
+    pub attempt: Duration,
+    /// A whole call with its retries.
+    pub operation: Duration,
+}
+
+impl Default for StoreTimeouts {
+    fn default() -> Self {
+        StoreTimeouts {
+            connect: Duration::from_secs(1),
+            attempt: Duration::from_secs(2),
+            operation: Duration::from_secs(4),
+        }
+    }
+}
+
 /// Where the DynamoDB client goes and how it signs.
 #[derive(Clone, Debug, Default)]
 pub struct DynamoSettings {
@@ -79,6 +103,7 @@ pub struct DynamoSettings {
     pub region: Option<String>,
     /// Whether `AWS_ACCESS_KEY_ID` is set (Lambda sets the credentials); the SDK reads them.
     pub credentials_in_env: bool,
+    pub timeouts: StoreTimeouts,
 }
 
 impl DynamoSettings {
@@ -140,6 +165,7 @@ impl Settings {
                 endpoint: var("DYNAMODB_ENDPOINT"),
                 region: var("AWS_REGION"),
                 credentials_in_env: var("AWS_ACCESS_KEY_ID").is_some(),
+                timeouts: StoreTimeouts::default(),
             },
             public_base_url: var("PUBLIC_BASE_URL").map(|url| url.trim_end_matches('/').to_owned()),
             log_filter: var("RUST_LOG"),

@@ -14,7 +14,7 @@ use crate::config::Settings;
 use crate::http::Api;
 use crate::http::auth::Authenticator;
 use crate::http::router::Family;
-use crate::store::dynamodb::{self, DynamoTable};
+use crate::store::dynamodb::{self, DynamoTable, RecreatingTable};
 use crate::store::memory::MemoryTable;
 use crate::store::{StoreError, Table};
 
@@ -36,7 +36,7 @@ impl Resources {
     }
 
     /// The local server's store: the DynamoDB endpoint of the settings (its table created when
-    /// missing), or else the embedded table. Returns a description for the start-up banner.
+    /// missing, also when it disappears while the server runs), or else the embedded table. Returns a description for the start-up banner.
     pub async fn local(settings: &Settings) -> Result<(Self, String), StoreError> {
         let (Some(endpoint), Some(name)) = (&settings.dynamodb.endpoint, &settings.table_name)
         else {
@@ -44,8 +44,7 @@ impl Resources {
             return Ok((Self::new(Arc::new(MemoryTable::new())), description));
         };
         let client = dynamodb::client(&settings.dynamodb, None);
-        let table = DynamoTable::new(client, name);
-        table.create_if_missing().await?;
+        let table = RecreatingTable::new(DynamoTable::new(client, name)).await?;
         let description = format!("DynamoDB table {name} at {endpoint}");
         Ok((Self::new(Arc::new(table)), description))
     }

@@ -52,7 +52,7 @@ pub async fn create(
 ) -> Result<EndUser, ApiError> {
     commit_with_retries(table, || async {
         let now = Timestamp::now();
-        let mut block = IdBlock::reserve();
+        let mut block = IdBlock::for_new_end_user();
         let revision = end_user::create(body, &mut block, now)?;
         let tx = one_transaction(store::end_user::changes(
             tenant,
@@ -76,7 +76,7 @@ pub async fn update(
     commit_with_retries(table, || async {
         let current = load(table, tenant, id).await?;
         let now = Timestamp::now();
-        let mut block = IdBlock::reserve();
+        let mut block = IdBlock::for_existing_end_user();
         let revision = end_user::update(&current, body, &mut block, now)?;
         if revision.user == current {
             return Ok(Step::Done(current));

@@ -157,7 +157,7 @@ pub async fn assign(
                 format!("the end user already holds {MAX_UIDS} UIDs, the most allowed"),
             )));
         }
-        let mut block = IdBlock::reserve();
+        let mut block = IdBlock::for_existing_end_user();
         let id = block
             .next_id()
             .ok_or_else(|| ApiError::Internal("empty ID block".into()))?;

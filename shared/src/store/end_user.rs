@@ -74,8 +74,9 @@ fn at_version(version: u64) -> Condition {
 }
 
 /// The transaction that moves an end user's items from `before` to `after`: `before: None`
-/// creates, `after: None` deletes. The guard of `block` is claimed when the change used IDs of
-/// it; `paths` names the request field behind each new UID value (for a 409 that names it).
+/// creates, `after: None` deletes. `block` is the ID block the change used IDs of, whose guard
+/// is claimed when it needs one (a new end user's own record proves its block); `paths` names
+/// the request field behind each new UID value (for a 409 that names it).
 pub fn changes(
     tenant: TenantId,
     before: Option<&EndUser>,
@@ -86,7 +87,7 @@ pub fn changes(
 ) -> Result<Transaction, StoreError> {
     let end_user_id = after.or(before).map_or(0, |u| u.id);
     let mut tx = Transaction::new(end_user_id);
-    if let Some(block) = block {
+    if let Some(block) = block.filter(|b| b.needs_guard()) {
         tx.push(id_block::claim(tenant, block, now), None);
     }
     let condition = match before {

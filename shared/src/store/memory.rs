@@ -1,13 +1,19 @@
 //! The embedded table: DynamoDB's semantics for the calls of the port, in process memory.
+//!
+//! Time to live as on the deployed table: an item whose `expiresAt` (epoch seconds) has passed is
+//! removed at the next call, so reads no longer see it and memory does not grow with expired
+//! items. (DynamoDB deletes expired items within days and may return them until then; nothing in
+//! the service reads an item that expires.)
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
 use super::{
-    AttributeValue, Condition, FailedCondition, INDEXES, Index, Item, Key, MAX_BATCH_GET,
-    MAX_WRITES, PK, SK, StoreError, Table, Write, WriteError,
+    AttributeValue, Condition, EXPIRES_AT, FailedCondition, INDEXES, Index, Item, Key,
+    MAX_BATCH_GET, MAX_WRITES, PK, SK, StoreError, Table, Write, WriteError,
 };
 
 /// One entry of a secondary index: index, partition value, sort value, item key.
@@ -20,6 +26,16 @@ struct State {
     /// item's projection, made once per write rather than on every query. Sort values are
     /// unsigned integers, the only kind this table's indexes use.
     index: BTreeMap<IndexEntry, Item>,
+    /// The items that expire, by when.
+    expiries: BTreeSet<(i64, Key)>,
+}
+
+/// When an item expires: its `expiresAt` in epoch seconds.
+fn expiry(item: &Item) -> Option<i64> {
+    match item.get(EXPIRES_AT) {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
 }
 
 /// The attributes `index` holds of `item`: the table's keys, its own, and the projected ones.
@@ -54,6 +70,9 @@ impl State {
         for (index, entry) in Self::entries(&key, &item) {
             self.index.insert(entry, projection(index, &item));
         }
+        if let Some(at) = expiry(&item) {
+            self.expiries.insert((at, key.clone()));
+        }
         self.items.insert(key, item);
     }
 
@@ -62,13 +81,41 @@ impl State {
             for (_, entry) in Self::entries(key, &old) {
                 self.index.remove(&entry);
             }
+            if let Some(at) = expiry(&old) {
+                self.expiries.remove(&(at, key.clone()));
+            }
+        }
+    }
+
+    /// Removes every item that expired at or before `now`.
+    fn remove_expired(&mut self, now: i64) {
+        while let Some((at, key)) = self.expiries.first().cloned() {
+            if at > now {
+                return;
+            }
+            self.remove(&key);
         }
     }
 }
 
-#[derive(Default)]
+/// Epoch seconds: the time the table expires items by.
+pub type Clock = Box<dyn Fn() -> i64 + Send + Sync>;
+
+fn system_clock() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 pub struct MemoryTable {
     state: Mutex<State>,
+    clock: Clock,
+}
+
+impl Default for MemoryTable {
+    fn default() -> Self {
+        Self::with_clock(Box::new(system_clock))
+    }
 }
 
 impl MemoryTable {
@@ -76,10 +123,27 @@ impl MemoryTable {
         Self::default()
     }
 
+    /// A table that expires items by `clock` (tests move time forward).
+    pub fn with_clock(clock: Clock) -> Self {
+        MemoryTable {
+            state: Mutex::new(State::default()),
+            clock,
+        }
+    }
+
+    /// How many items the table holds.
+    pub fn item_count(&self) -> Result<usize, StoreError> {
+        Ok(self.lock()?.items.len())
+    }
+
+    /// The state, expired items removed.
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, StoreError> {
-        self.state
+        let mut state = self
+            .state
             .lock()
-            .map_err(|_| StoreError::Internal("embedded table lock poisoned".into()))
+            .map_err(|_| StoreError::Internal("embedded table lock poisoned".into()))?;
+        state.remove_expired((self.clock)());
+        Ok(state)
     }
 }
 
@@ -185,5 +249,39 @@ mod tests {
     #[tokio::test]
     async fn embedded_table_passes_the_storage_contract() {
         crate::store::contract::run_all(|| async { MemoryTable::new() }).await;
+    }
+
+    #[tokio::test]
+    async fn items_are_gone_once_their_time_to_live_has_passed() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicI64, Ordering};
+
+        use crate::store::item::{keyed, number};
+
+        let now = Arc::new(AtomicI64::new(1_000));
+        let clock = Arc::clone(&now);
+        let table = MemoryTable::with_clock(Box::new(move || clock.load(Ordering::Relaxed)));
+        let expiring = Key::new("T#1#IDB#64", "IDB");
+        let lasting = Key::new("T#1#EU#1", "PROFILE");
+        let mut item = Item::default();
+        item.insert(EXPIRES_AT.into(), number(1_010));
+        let writes = vec![
+            Write::Put {
+                item: keyed(expiring.clone(), item),
+                condition: None,
+            },
+            Write::Put {
+                item: keyed(lasting.clone(), Item::default()),
+                condition: None,
+            },
+        ];
+        table.write(writes).await.expect("write");
+        assert!(table.get(&expiring).await.expect("get").is_some());
+        now.store(1_009, Ordering::Relaxed);
+        assert!(table.get(&expiring).await.expect("get").is_some());
+        now.store(1_010, Ordering::Relaxed);
+        assert_eq!(table.get(&expiring).await.expect("get"), None);
+        assert!(table.get(&lasting).await.expect("get").is_some());
+        assert_eq!(table.item_count().expect("count"), 1);
     }
 }

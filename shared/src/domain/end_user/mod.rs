@@ -174,7 +174,7 @@ mod test_support {
     }
 
     pub fn created(json: serde_json::Value) -> EndUser {
-        super::create(&body(json), &mut IdBlock::reserve(), now())
+        super::create(&body(json), &mut IdBlock::for_new_end_user(), now())
             .expect("valid create")
             .user
     }

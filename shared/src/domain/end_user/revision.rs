@@ -221,7 +221,7 @@ mod tests {
                     {"uidType": "Webchat"}
                 ]
             })),
-            &mut IdBlock::reserve(),
+            &mut IdBlock::for_existing_end_user(),
             now(),
         ));
         for path in [
@@ -257,7 +257,7 @@ mod tests {
         let next = update(
             &user,
             &body(serde_json::json!({"firstname": "Janet", "company": "", "lastname": null, "customerType": ""})),
-            &mut IdBlock::reserve(),
+            &mut IdBlock::for_existing_end_user(),
             now(),
         )
         .expect("valid update")
@@ -276,7 +276,7 @@ mod tests {
         let next = update(
             &user,
             &body(serde_json::json!({"firstname": "Jane"})),
-            &mut IdBlock::reserve(),
+            &mut IdBlock::for_existing_end_user(),
             now(),
         )
         .expect("valid");

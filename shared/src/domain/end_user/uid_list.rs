@@ -266,7 +266,7 @@ mod tests {
             .collect();
         let errors = errors_of(create(
             &body(serde_json::json!({ "uids": uids })),
-            &mut IdBlock::reserve(),
+            &mut IdBlock::for_existing_end_user(),
             now(),
         ));
         assert!(errors.contains("uids"));
@@ -279,7 +279,7 @@ mod tests {
                 {"uidType": "Email", "uid": "a@example.com", "isPrimary": true},
                 {"uidType": "Email", "uid": "b@example.com", "isPrimary": true}
             ]})),
-            &mut IdBlock::reserve(),
+            &mut IdBlock::for_existing_end_user(),
             now(),
         ));
         assert!(errors.contains("uids[1].isPrimary"));
@@ -318,7 +318,7 @@ mod tests {
                 {"endUserUIDID": phone_id, "markAsDeleted": true},
                 {"uidType": "Email", "uid": "second@example.com", "isPrimary": true}
             ]})),
-            &mut IdBlock::reserve(),
+            &mut IdBlock::for_existing_end_user(),
             now(),
         );
         let errors = errors_of(revision);
@@ -331,7 +331,7 @@ mod tests {
                 {"endUserUIDID": phone_id, "markAsDeleted": true},
                 {"uidType": "Email", "uid": "second@example.com", "isPrimary": true}
             ]})),
-            &mut IdBlock::reserve(),
+            &mut IdBlock::for_existing_end_user(),
             now(),
         )
         .expect("valid update");
@@ -366,7 +366,7 @@ mod tests {
                 {"endUserUIDID": 12345, "uidType": "Email", "uid": "c@example.com"},
                 {"endUserUIDID": a, "uidType": "Email", "uid": "b@example.com"}
             ]})),
-            &mut IdBlock::reserve(),
+            &mut IdBlock::for_existing_end_user(),
             now(),
         ));
         assert!(errors.contains("uids[0].endUserUIDID"));
@@ -383,7 +383,7 @@ mod tests {
         let revision = update(
             &user,
             &body(serde_json::json!({"uids": [{"endUserUIDID": second, "isPrimary": true}]})),
-            &mut IdBlock::reserve(),
+            &mut IdBlock::for_existing_end_user(),
             now(),
         )
         .expect("valid");
@@ -404,7 +404,7 @@ mod tests {
         let revision = update(
             &user,
             &body(serde_json::json!({"uids": [{"uidType": "Email", "uid": "B@example.com", "isPrimary": true}]})),
-            &mut IdBlock::reserve(),
+            &mut IdBlock::for_existing_end_user(),
             now(),
         )
         .expect("valid");

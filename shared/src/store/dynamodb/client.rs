@@ -7,6 +7,7 @@ use aws_config::BehaviorVersion;
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, Region};
 use aws_smithy_http_client::tls;
 
@@ -57,7 +58,14 @@ pub fn client(settings: &DynamoSettings, counter: Option<CallCounter>) -> Client
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(region)
-        .http_client(https);
+        .http_client(https)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(settings.timeouts.connect)
+                .operation_attempt_timeout(settings.timeouts.attempt)
+                .operation_timeout(settings.timeouts.operation)
+                .build(),
+        );
     config = match (&settings.endpoint, settings.credentials_in_env) {
         (Some(_), false) => {
             config.credentials_provider(Credentials::new("local", "local", None, None, "local"))

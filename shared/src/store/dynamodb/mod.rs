@@ -4,7 +4,10 @@
 mod client;
 mod schema;
 
+pub use schema::RecreatingTable;
+
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -30,6 +33,8 @@ type AwsItem = HashMap<String, ddb::AttributeValue>;
 pub struct DynamoTable {
     client: Client,
     name: String,
+    /// A call found the table missing (see [`RecreatingTable`]).
+    found_missing: AtomicBool,
 }
 
 impl DynamoTable {
@@ -37,7 +42,25 @@ impl DynamoTable {
         DynamoTable {
             client,
             name: name.into(),
+            found_missing: AtomicBool::new(false),
         }
+    }
+
+    /// A failed call as the port reports it. A missing table is a store that is not ready: 503,
+    /// logged with the table's name.
+    fn failure<E, R>(&self, error: SdkError<E, R>) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        let missing = matches!(&error, SdkError::ServiceError(e)
+            if e.err().code() == Some("ResourceNotFoundException"));
+        if !missing {
+            return classify(error);
+        }
+        tracing::error!(table = %self.name, "the DynamoDB table does not exist");
+        self.found_missing.store(true, Ordering::Relaxed);
+        StoreError::Unavailable(format!("the DynamoDB table {} does not exist", self.name))
     }
 }
 
@@ -144,15 +167,15 @@ fn single_failure(existing: Option<&AwsItem>) -> WriteError {
 /// The outcome of a single conditional PutItem or DeleteItem (their errors share variant names,
 /// not a type).
 macro_rules! single_write_outcome {
-    ($result:expr, $error:ident) => {
+    ($table:expr, $result:expr, $error:ident) => {
         match $result {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) => match e.err() {
                 $error::ConditionalCheckFailedException(c) => Err(single_failure(c.item())),
                 $error::TransactionConflictException(_) => Err(WriteError::Contention),
-                _ => Err(classify(SdkError::ServiceError(e)).into()),
+                _ => Err($table.failure(SdkError::ServiceError(e)).into()),
             },
-            Err(e) => Err(classify(e).into()),
+            Err(e) => Err($table.failure(e).into()),
         }
     };
 }
@@ -167,7 +190,11 @@ impl DynamoTable {
                     .put_item()
                     .table_name(&self.name)
                     .set_item(Some(item.into()));
-                single_write_outcome!(conditioned!(put, condition).send().await, PutItemError)
+                single_write_outcome!(
+                    self,
+                    conditioned!(put, condition).send().await,
+                    PutItemError
+                )
             }
             Write::Delete { key, condition } => {
                 let delete = self
@@ -176,6 +203,7 @@ impl DynamoTable {
                     .table_name(&self.name)
                     .set_key(Some(aws_key(&key)));
                 single_write_outcome!(
+                    self,
                     conditioned!(delete, condition).send().await,
                     DeleteItemError
                 )
@@ -198,7 +226,7 @@ impl Table for DynamoTable {
             .consistent_read(true)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| self.failure(e))?;
         Ok(output.item.map(Item::from))
     }
 
@@ -228,7 +256,7 @@ impl Table for DynamoTable {
                 .request_items(&self.name, request)
                 .send()
                 .await
-                .map_err(classify)?;
+                .map_err(|e| self.failure(e))?;
             if let Some(mut responses) = output.responses {
                 found.extend(
                     responses
@@ -266,7 +294,7 @@ impl Table for DynamoTable {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(classify)?;
+                .map_err(|e| self.failure(e))?;
             items.extend(output.items.into_iter().flatten().map(Item::from));
             match output.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
@@ -292,7 +320,7 @@ impl Table for DynamoTable {
         let error = match result {
             Ok(_) => return Ok(()),
             Err(SdkError::ServiceError(e)) => e,
-            Err(e) => return Err(classify(e).into()),
+            Err(e) => return Err(self.failure(e).into()),
         };
         match error.err() {
             TransactWriteItemsError::TransactionCanceledException(cancelled) => {
@@ -324,7 +352,7 @@ impl Table for DynamoTable {
             TransactWriteItemsError::TransactionInProgressException(_) => {
                 Err(WriteError::Contention)
             }
-            _ => Err(classify(SdkError::ServiceError(error)).into()),
+            _ => Err(self.failure(SdkError::ServiceError(error)).into()),
         }
     }
 }

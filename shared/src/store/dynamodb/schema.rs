@@ -1,8 +1,10 @@
 //! The table's schema, created where no template does it (local server and tests; deployed
 //! tables come from template.yaml).
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{
@@ -11,7 +13,9 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::{DynamoTable, classify, internal};
-use crate::store::{EXPIRES_AT, INDEXES, PK, SK, StoreError};
+use crate::store::{
+    EXPIRES_AT, INDEXES, Index, Item, Key, PK, SK, StoreError, Table, Write, WriteError,
+};
 
 impl DynamoTable {
     /// Creates the table with its index and TTL when it does not exist (local and test use;
@@ -98,5 +102,48 @@ impl DynamoTable {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+}
+
+/// The local server's table: created when missing at start, and again when a call finds it gone
+/// (that call answers 503, the next ones work). Deployed functions never create tables, and do
+/// not link this.
+pub struct RecreatingTable(DynamoTable);
+
+impl RecreatingTable {
+    pub async fn new(table: DynamoTable) -> Result<Self, StoreError> {
+        table.create_if_missing().await?;
+        Ok(RecreatingTable(table))
+    }
+
+    async fn recreate_if_found_missing(&self) -> Result<(), StoreError> {
+        if self.0.found_missing.swap(false, Ordering::Relaxed) {
+            tracing::warn!(table = %self.0.name, "creating the missing table again");
+            self.0.create_if_missing().await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Table for RecreatingTable {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.recreate_if_found_missing().await?;
+        self.0.get(key).await
+    }
+
+    async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        self.recreate_if_found_missing().await?;
+        self.0.batch_get(keys).await
+    }
+
+    async fn query_index(&self, index: &Index, partition: &str) -> Result<Vec<Item>, StoreError> {
+        self.recreate_if_found_missing().await?;
+        self.0.query_index(index, partition).await
+    }
+
+    async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {
+        self.recreate_if_found_missing().await?;
+        self.0.write(writes).await
     }
 }
