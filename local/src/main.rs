@@ -8,6 +8,7 @@ use answerpal::families::mount_all;
 use answerpal::http::Api;
 use answerpal::http::auth::{Authenticator, hs256_token};
 use answerpal::runtime::{Resources, init_text_logs};
+use answerpal_local::Limits;
 use tokio::net::TcpListener;
 
 /// Only this server has a default secret; deployed functions refuse to start without a key.
@@ -46,6 +47,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("Try:");
         println!("  curl -s -H 'Authorization: Bearer {token}' {url}/api/EndUsers");
     }
-    answerpal_local::serve(listener, Arc::new(api)).await?;
+    answerpal_local::serve(listener, Arc::new(api), Limits::default()).await;
     Ok(())
 }

@@ -11,6 +11,8 @@ pub enum ApiError {
     MalformedBody(String),
     #[error("missing bearer token")]
     MissingCredentials,
+    #[error("send one Authorization header")]
+    RepeatedCredentials,
     #[error("invalid token: {0}")]
     InvalidToken(String),
     #[error("{0}")]
@@ -33,6 +35,9 @@ pub enum ApiError {
     ConcurrentModification,
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// The body did not arrive within the transport's time limit.
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
     /// A body route given another media type; what it expects.
     #[error("expected {0}")]
     UnsupportedMediaType(&'static str),

@@ -10,18 +10,22 @@ pub mod response;
 pub mod router;
 
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lambda_http::http::{HeaderValue, Method, header};
 use lambda_http::{Body, Request, Response};
 
 use self::auth::Authenticator;
-use self::request::{Call, Caller, request_id, route_path};
+use self::request::{Call, Caller, new_request_id, request_id, route_path};
 use self::router::{AuthPolicy, Family, Lookup, Mounted};
 use crate::domain::TenantId;
 use crate::error::ApiError;
 
 pub use request::MAX_BODY_BYTES;
+
+/// How long a request may take before it is answered 503: inside the functions' 10 s timeout
+/// (template.yaml), so the caller gets an answer rather than a Lambda timeout.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(8);
 
 /// The families one process serves, with what every route shares.
 pub struct Api {
@@ -29,6 +33,7 @@ pub struct Api {
     auth: Authenticator,
     /// `PUBLIC_BASE_URL`, for [`Call::public_url`].
     public_base_url: Option<String>,
+    deadline: Duration,
 }
 
 /// The route a request took, for the log: `GET /api/EndUsers/{id}`, or `unmatched`.
@@ -50,7 +55,14 @@ impl Api {
             families: Vec::new(),
             auth,
             public_base_url,
+            deadline: REQUEST_DEADLINE,
         }
+    }
+
+    /// Another request deadline than [`REQUEST_DEADLINE`].
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
     }
 
     /// Serves `family`'s routes too.
@@ -65,7 +77,18 @@ impl Api {
         let request_id = request_id(&request);
         let mut tenant = None;
         let mut route = RouteName::default();
-        let result = self.dispatch(&request, &mut tenant, &mut route).await;
+        // A write cut off by the deadline applied whole or not at all (one transaction each).
+        let result = tokio::time::timeout(
+            self.deadline,
+            self.dispatch(&request, &mut tenant, &mut route),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::Unavailable(format!(
+                "no answer within the request deadline of {:?}",
+                self.deadline
+            )))
+        });
         let mut response = result.unwrap_or_else(|error| {
             match &error {
                 ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
@@ -126,6 +149,18 @@ impl Api {
         family.call(index, &call).await
     }
 
+    /// The answer of a transport that refuses a request before it becomes one (the local
+    /// server: a body that never fully arrived), with its own request id.
+    pub fn refuse(error: ApiError) -> Response<Body> {
+        let request_id = new_request_id();
+        tracing::info!(request_id, %error, "request refused by the transport");
+        let mut response = error.into_response();
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert("x-request-id", value);
+        }
+        response
+    }
+
     /// The caller as `policy` requires it.
     async fn authenticate(
         &self,
@@ -135,11 +170,12 @@ impl Api {
         call: &Call<'_>,
     ) -> Result<Caller, ApiError> {
         let bearer = || {
-            let authorization = call
-                .request
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok());
+            let mut values = call.request.headers().get_all(header::AUTHORIZATION).iter();
+            let authorization = values.next().and_then(|v| v.to_str().ok());
+            // Which of two credentials was meant is unknowable: neither counts (RFC 6750).
+            if values.next().is_some() {
+                return Err(ApiError::RepeatedCredentials);
+            }
             self.auth.authenticate(authorization)
         };
         match policy {

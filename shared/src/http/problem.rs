@@ -30,7 +30,9 @@ const RETRY_AFTER_SECONDS: &str = "1";
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Validation(_) | ApiError::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_)
+            | ApiError::MalformedBody(_)
+            | ApiError::RepeatedCredentials => StatusCode::BAD_REQUEST,
             ApiError::MissingCredentials | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -39,6 +41,7 @@ impl ApiError {
             | ApiError::Ambiguous { .. }
             | ApiError::ConcurrentModification => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -54,6 +57,7 @@ impl ApiError {
                 ("/problems/unauthenticated", "Authentication required")
             }
             ApiError::InvalidToken(_) => ("/problems/invalid-token", "Invalid token"),
+            ApiError::RepeatedCredentials => ("/problems/invalid-request", "Invalid request"),
             ApiError::Forbidden(_) => ("/problems/forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("/problems/not-found", "Not found"),
             ApiError::MethodNotAllowed(_) => ("/problems/method-not-allowed", "Method not allowed"),
@@ -64,6 +68,7 @@ impl ApiError {
                 "Concurrent modification",
             ),
             ApiError::PayloadTooLarge(_) => ("/problems/payload-too-large", "Payload too large"),
+            ApiError::BodyTimeout => ("/problems/request-timeout", "Request timeout"),
             ApiError::UnsupportedMediaType(_) => {
                 ("/problems/unsupported-media-type", "Unsupported media type")
             }
@@ -118,6 +123,12 @@ impl ApiError {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+            }
+            ApiError::RepeatedCredentials => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_request\""),
                 );
             }
             ApiError::MethodNotAllowed(allow) => {

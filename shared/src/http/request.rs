@@ -20,7 +20,12 @@ pub fn request_id(request: &Request) -> String {
         Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
         _ => None,
     }
-    .unwrap_or_else(|| format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)))
+    .unwrap_or_else(new_request_id)
+}
+
+/// A request id for a request that brought none.
+pub fn new_request_id() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
 }
 
 /// The route path: lambda_http prefixes a named API Gateway stage, which is not part of it; a
@@ -246,7 +251,7 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ));
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         // serde_json appends the position; the field path says more.
@@ -263,7 +268,12 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             _ => ApiError::MalformedBody(format!("malformed JSON: {message}")),
         }
-    })
+    })?;
+    // One JSON value: anything but whitespace after it is refused, not ignored.
+    deserializer
+        .end()
+        .map_err(|_| ApiError::MalformedBody("the body has data after its JSON value".into()))?;
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -299,6 +309,30 @@ mod tests {
         let mut errors = FieldErrors::default();
         assert_eq!(query.read("x", &mut errors, 0, |_| Ok(5)), 0);
         assert!(errors.contains("x"));
+    }
+
+    #[test]
+    fn a_json_body_is_one_value_and_nothing_after_it() {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(rename = "customerType")]
+            _customer_type: Option<String>,
+        }
+        assert!(parse_json::<Body>(b" {\"customerType\": \"Lead\"} \n\t").is_ok());
+        for trailing in [
+            &b"{\"firstname\":\"x\"} trailing garbage"[..],
+            b"{} {\"customerType\": \"Prospect\"}",
+            b"{}\0",
+        ] {
+            assert!(
+                matches!(
+                    parse_json::<Body>(trailing),
+                    Err(ApiError::MalformedBody(_))
+                ),
+                "{}",
+                String::from_utf8_lossy(trailing)
+            );
+        }
     }
 
     #[test]

@@ -164,6 +164,26 @@ async fn a_signed_route_takes_the_tenant_from_its_signature_and_no_token() {
 }
 
 #[tokio::test]
+async fn two_authorization_headers_never_authenticate() {
+    let tenant_a = bearer(serde_json::json!({"customerID": 1, "exp": exp()}));
+    let tenant_b = bearer(serde_json::json!({"customerID": 2, "exp": exp()}));
+    let garbage = vec![("authorization", "Bearer garbage".to_string())];
+    for (first, second) in [
+        (&tenant_a, &tenant_b),
+        (&tenant_a, &garbage),
+        (&garbage, &tenant_a),
+    ] {
+        let headers: Vec<(&str, String)> = first.iter().chain(second).cloned().collect();
+        let response = api().handle(request("GET", "/jwt", &headers, "")).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Bearer error=\"invalid_request\""
+        );
+    }
+}
+
+#[tokio::test]
 async fn public_routes_need_nothing_and_unknown_methods_list_the_known_ones() {
     assert_eq!(
         answer(request("GET", "/public", &[], "")).await,
