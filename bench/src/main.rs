@@ -63,7 +63,7 @@ impl Target {
 
 /// Starts the local server's transport on its own runtime thread, so load and service do not
 /// share one scheduler.
-fn start_server() -> String {
+fn start_server(table: Arc<MemoryTable>) -> String {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -73,13 +73,13 @@ fn start_server() -> String {
             .expect("server runtime");
         runtime.block_on(async move {
             let jwt = JwtSettings::with_secret(SECRET);
-            let api = Arc::new(api_on(Arc::new(MemoryTable::new()), &jwt));
+            let api = Arc::new(api_on(table, &jwt));
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let address = listener.local_addr().expect("address");
             sender
                 .send(format!("http://{address}"))
                 .expect("report address");
-            answerpal_local::serve(listener, api).await.expect("serve");
+            answerpal_local::serve(listener, api, answerpal_local::Limits::default()).await;
         });
     });
     receiver.recv().expect("server address")
@@ -232,8 +232,57 @@ async fn run(target: &Arc<Target>, operation: &Operation) {
     );
 }
 
+/// The process's resident memory (Linux), in MiB.
+fn resident_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// Create+delete pairs on the local server: the embedded table and the process must not grow.
+async fn churn(target: &Arc<Target>, table: &MemoryTable) {
+    const PAIRS: u64 = 30_000;
+    let items_before = table.item_count().expect("count");
+    let memory_before = resident_mib();
+    let next = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (target, next) = (Arc::clone(target), Arc::clone(&next));
+            tokio::spawn(async move {
+                let mut failures = 0;
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= PAIRS {
+                        return failures;
+                    }
+                    let body = json!({"firstname": "Churn", "customerRef": format!("churn-{n}"),
+                        "uids": [{"uidType": "Email", "uid": format!("churn{n}@example.com")}]});
+                    let (status, user) = target.send("POST", "/api/EndUsers", Some(body)).await;
+                    let path = format!("/api/EndUsers/{}", user["endUserID"]);
+                    let (deleted, _) = target.send("DELETE", &path, None).await;
+                    failures += u64::from(status != 201 || deleted != 204);
+                }
+            })
+        })
+        .collect();
+    let mut failures = 0;
+    for worker in workers {
+        failures += worker.await.expect("worker");
+    }
+    println!(
+        "{PAIRS} create+delete pairs: resident memory {memory_before:.1} -> {:.1} MiB, embedded table items {items_before} -> {}, unexpected statuses: {failures}",
+        resident_mib(),
+        table.item_count().expect("count"),
+    );
+}
+
 async fn local_server_figures() {
-    let base = start_server();
+    let table = Arc::new(MemoryTable::new());
+    let base = start_server(Arc::clone(&table));
     let token = hs256_token(SECRET, 1, 3600).expect("token");
     let client = Client::builder(TokioExecutor::new()).build_http();
     let target = Arc::new(Target {
@@ -256,6 +305,7 @@ async fn local_server_figures() {
     for operation in OPERATIONS {
         run(&target, operation).await;
     }
+    churn(&target, &table).await;
 }
 
 /// Calls counted per operation on the DynamoDB adapter, with the budget of each.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use answerpal::config::{DynamoSettings, JwtSettings};
 use answerpal::domain::end_user::EndUser;
@@ -18,6 +19,12 @@ use answerpal::store::dynamodb::{self, CallCounter, DynamoTable};
 use answerpal::store::memory::MemoryTable;
 use answerpal::store::{self, Table};
 use lambda_http::http::HeaderMap;
+
+mod consistency;
+mod faults;
+
+pub use consistency::assert_consistent;
+pub use faults::{Fault, FaultyTable};
 use lambda_http::{Body, Request};
 use serde_json::Value;
 
@@ -75,6 +82,7 @@ pub const TEST_SECRET: &str = "api-test-secret";
 /// The whole API, in process, on one store.
 pub struct TestApi {
     api: Api,
+    table: Arc<dyn Table>,
     /// DynamoDB calls made so far, on the DynamoDB store.
     calls: Option<CallCounter>,
 }
@@ -106,9 +114,25 @@ pub fn api_on(table: Arc<dyn Table>, jwt: &JwtSettings) -> Api {
 impl TestApi {
     fn on(table: Arc<dyn Table>, calls: Option<CallCounter>) -> Self {
         TestApi {
-            api: api_on(table, &JwtSettings::with_secret(TEST_SECRET)),
+            api: api_on(table.clone(), &JwtSettings::with_secret(TEST_SECRET)),
+            table,
             calls,
         }
+    }
+
+    /// The whole API on `table`, every request cut off after `deadline`.
+    pub fn with_table(table: Arc<dyn Table>, deadline: Duration) -> Self {
+        TestApi {
+            api: api_on(table.clone(), &JwtSettings::with_secret(TEST_SECRET))
+                .with_deadline(deadline),
+            table,
+            calls: None,
+        }
+    }
+
+    /// The store the API writes to, for checks that read it directly.
+    pub fn table(&self) -> &Arc<dyn Table> {
+        &self.table
     }
 
     pub async fn memory() -> Self {

@@ -7,6 +7,7 @@ use crate::support::*;
 
 on_both_stores!(
     authentication_and_tenancy,
+    one_bearer_token_of_a_tenant_and_never_phone_auth,
     bodies_are_checked,
     unknown_routes_and_methods,
     every_response_has_a_request_id,
@@ -58,6 +59,41 @@ async fn authentication_and_tenancy(api: TestApi) {
         .await,
         401,
     );
+}
+
+async fn one_bearer_token_of_a_tenant_and_never_phone_auth(api: TestApi) {
+    let exp = 4_102_444_800u64;
+    let sign = |claims: serde_json::Value| {
+        answerpal::http::auth::sign_hs256(answerpal_testkit::TEST_SECRET, &claims).expect("token")
+    };
+    let request = |tokens: &[String]| {
+        let mut builder = lambda_http::http::Request::builder().uri("/api/EndUsers");
+        for token in tokens {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        builder.body(lambda_http::Body::Empty).expect("request")
+    };
+    api.create(1, json!({"firstname": "Tenant one"})).await;
+    let one = sign(json!({"customerID": 1, "exp": exp}));
+    let two = sign(json!({"customerID": 2, "exp": exp}));
+    assert_eq!(
+        api.raw(request(std::slice::from_ref(&one))).await.status,
+        200
+    );
+    for tokens in [
+        vec![one.clone(), two.clone()],
+        vec![one.clone(), "garbage".to_string()],
+        vec!["garbage".to_string(), one.clone()],
+    ] {
+        let response = api.raw(request(&tokens)).await;
+        assert_problem(&response, 400);
+        assert_eq!(
+            response.header("www-authenticate"),
+            Some("Bearer error=\"invalid_request\"")
+        );
+    }
+    let phone = sign(json!({"customerID": 1, "auth": "phone", "channelID": 3, "exp": exp}));
+    assert_problem(&api.raw(request(&[phone])).await, 403);
 }
 
 async fn bodies_are_checked(api: TestApi) {
@@ -124,6 +160,33 @@ async fn bodies_are_checked(api: TestApi) {
         ))
         .await;
     assert_eq!(extra.status, 201);
+    // One JSON value and nothing after it: trailing data is refused, never ignored.
+    for trailing in [
+        &b"{\"firstname\":\"x\"} trailing garbage"[..],
+        br#"{"firstname": "x"} {"customerType": "Prospect"}"#,
+        b"{\"firstname\":\"x\"}\0",
+    ] {
+        let response = api
+            .raw(send(Some("application/json"), trailing.to_vec()))
+            .await;
+        assert_problem(&response, 400);
+        assert_eq!(response.body["type"], "/problems/malformed-body");
+    }
+    let path = format!("/api/EndUsers/{}", extra.body["endUserID"]);
+    let put = lambda_http::http::Request::builder()
+        .method("PUT")
+        .uri(&path)
+        .header(
+            "authorization",
+            format!("Bearer {}", answerpal_testkit::token(1)),
+        )
+        .header("content-type", "application/json")
+        .body(lambda_http::Body::Text(
+            r#"{"firstname": "y"} {"firstname": "z"}"#.into(),
+        ))
+        .expect("request");
+    assert_problem(&api.raw(put).await, 400);
+    assert_eq!(api.get(&path, 1).await.body["firstname"], "A");
     assert_eq!(api.get("/api/EndUsers", 1).await.body["totalCount"], 1);
 }
 

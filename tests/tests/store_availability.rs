@@ -1,0 +1,82 @@
+//! A store that does not answer, or a table that is not there, is a 503 with `Retry-After` in
+//! bounded time, never a hang or a 500.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use answerpal::config::{DynamoSettings, StoreTimeouts};
+use answerpal::http::REQUEST_DEADLINE;
+use answerpal::store::dynamodb::{self, DynamoTable, RecreatingTable};
+use answerpal_testkit::{TestApi, dynamodb_endpoint};
+use serde_json::json;
+
+fn table_at(endpoint: &str, name: &str) -> DynamoTable {
+    DynamoTable::new(
+        dynamodb::client(&DynamoSettings::local(endpoint), None),
+        name,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_store_answers_503_within_the_operation_timeout() {
+    // Bound but never accepted: the kernel completes the connections and nobody ever answers,
+    // as with a stopped process.
+    let frozen = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", frozen.local_addr().expect("address"));
+    let api = TestApi::with_table(Arc::new(table_at(&endpoint, "frozen")), REQUEST_DEADLINE);
+    let started = Instant::now();
+    let (read, write) = tokio::join!(
+        api.get("/api/EndUsers/1", 1),
+        api.post("/api/EndUsers", 1, json!({"firstname": "Jane"})),
+    );
+    let elapsed = started.elapsed();
+    eprintln!("a frozen store answered 503 after {elapsed:?}");
+    for response in [&read, &write] {
+        assert_eq!(response.status, 503, "{:?}", response.body);
+        assert_eq!(response.header("retry-after"), Some("1"));
+    }
+    // The SDK's operation timeout ends each call; one second of slack for the machine.
+    let bound = StoreTimeouts::default().operation + Duration::from_secs(1);
+    assert!(
+        elapsed < bound,
+        "answered after {elapsed:?}, bound {bound:?}"
+    );
+    drop(frozen);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_table_is_503_and_the_local_server_creates_it_again() {
+    let endpoint = dynamodb_endpoint();
+    let name = format!("missing-{:016x}", fastrand::u64(..));
+    let deployed = TestApi::with_table(Arc::new(table_at(&endpoint, &name)), REQUEST_DEADLINE);
+    let response = deployed.get("/api/EndUsers/1", 1).await;
+    assert_eq!(response.status, 503, "{:?}", response.body);
+    assert_eq!(response.header("retry-after"), Some("1"));
+    assert_eq!(
+        deployed.get("/api/EndUsers/1", 1).await.status,
+        503,
+        "a deployed table is never created by the function"
+    );
+
+    let local = RecreatingTable::new(table_at(&endpoint, &name))
+        .await
+        .expect("the table created");
+    let local = TestApi::with_table(Arc::new(local), REQUEST_DEADLINE);
+    assert_eq!(local.get("/api/EndUsers/1", 1).await.status, 404);
+    dynamodb::client(&DynamoSettings::local(&endpoint), None)
+        .delete_table()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("the table dropped");
+    assert_eq!(local.get("/api/EndUsers/1", 1).await.status, 503);
+    // The call that found it missing had it created again; the next one works.
+    assert_eq!(local.get("/api/EndUsers/1", 1).await.status, 404);
+    assert_eq!(
+        local
+            .post("/api/EndUsers", 1, json!({"firstname": "Jane"}))
+            .await
+            .status,
+        201
+    );
+}
