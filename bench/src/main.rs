@@ -18,7 +18,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 const SECRET: &str = "bench-secret";
 const CONCURRENCY: usize = 16;
@@ -83,6 +84,31 @@ fn start_server(table: Arc<MemoryTable>) -> String {
         });
     });
     receiver.recv().expect("server address")
+}
+
+/// Every request's latency, sorted, and the time the whole run took.
+struct Latencies {
+    sorted: Vec<Duration>,
+    elapsed: Duration,
+}
+
+impl Latencies {
+    async fn gather(
+        workers: Vec<tokio::task::JoinHandle<Vec<Duration>>>,
+        started: Instant,
+    ) -> Self {
+        let mut sorted = Vec::new();
+        for worker in workers {
+            sorted.extend(worker.await.expect("worker"));
+        }
+        let elapsed = started.elapsed();
+        sorted.sort();
+        Latencies { sorted, elapsed }
+    }
+
+    fn percentile_ms(&self, p: f64) -> f64 {
+        self.sorted[((self.sorted.len() - 1) as f64 * p) as usize].as_secs_f64() * 1000.0
+    }
 }
 
 struct Operation {
@@ -215,19 +241,13 @@ async fn run(target: &Arc<Target>, operation: &Operation) {
             })
         })
         .collect();
-    let mut latencies: Vec<Duration> = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.await.expect("worker"));
-    }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
+    let latencies = Latencies::gather(workers, started).await;
     println!(
         "{:<38} {:>9.0} req/s   p50 {:>7.3} ms   p99 {:>7.3} ms   unexpected statuses: {}",
         operation.name,
-        operation.requests as f64 / elapsed.as_secs_f64(),
-        percentile(0.50).as_secs_f64() * 1000.0,
-        percentile(0.99).as_secs_f64() * 1000.0,
+        operation.requests as f64 / latencies.elapsed.as_secs_f64(),
+        latencies.percentile_ms(0.50),
+        latencies.percentile_ms(0.99),
         failures.load(Ordering::Relaxed),
     );
 }
@@ -357,8 +377,88 @@ async fn dynamodb_call_counts() {
     report("DELETE", 2, &api);
 }
 
+/// Reads one HTTP/1.1 response with a `Content-Length` from `stream` into `buffer`; its status.
+async fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> u16 {
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if let Some(head_end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buffer[..head_end]).to_ascii_lowercase();
+            let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            let total = head_end + 4 + length;
+            while buffer.len() < total {
+                let read = stream.read(&mut chunk).await.expect("read the body");
+                assert!(read > 0, "connection closed mid-response");
+                buffer.extend_from_slice(&chunk[..read]);
+            }
+            buffer.drain(..total);
+            return status;
+        }
+        let read = stream.read(&mut chunk).await.expect("read the head");
+        assert!(read > 0, "connection closed before a response");
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// `bench load URL [TOKEN] [REQUESTS]`: GET `URL` over 16 keep-alive connections, the request's
+/// bytes built once and the responses read without an HTTP library, so that the load is not the
+/// bottleneck; prints requests/s and p50/p99 (the perf harness's load generator).
+async fn load(url: &str, token: Option<&str>, requests: u64) {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (address, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let authorization = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request: Arc<[u8]> =
+        format!("GET {path} HTTP/1.1\r\nHost: {address}\r\n{authorization}\r\n")
+            .into_bytes()
+            .into();
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (request, next) = (Arc::clone(&request), Arc::clone(&next));
+            let address = address.to_owned();
+            tokio::spawn(async move {
+                let mut stream = TcpStream::connect(&address).await.expect("connect");
+                stream.set_nodelay(true).expect("nodelay");
+                let mut buffer = Vec::with_capacity(16 * 1024);
+                let mut latencies = Vec::new();
+                while next.fetch_add(1, Ordering::Relaxed) < requests {
+                    let sent = Instant::now();
+                    stream.write_all(&request).await.expect("write");
+                    let status = read_response(&mut stream, &mut buffer).await;
+                    assert_eq!(status, 200, "unexpected status");
+                    latencies.push(sent.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let latencies = Latencies::gather(workers, started).await;
+    println!(
+        "{:.0} req/s p50 {:.3} ms p99 {:.3} ms",
+        requests as f64 / latencies.elapsed.as_secs_f64(),
+        latencies.percentile_ms(0.50),
+        latencies.percentile_ms(0.99),
+    );
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("load") {
+        let url = args.get(2).expect("bench load URL [TOKEN] [REQUESTS]");
+        let token = args.get(3).filter(|t| !t.is_empty());
+        let requests = args.get(4).and_then(|n| n.parse().ok()).unwrap_or(50_000);
+        load(url, token.map(String::as_str), requests).await;
+        return;
+    }
     local_server_figures().await;
     println!();
     dynamodb_call_counts().await;

@@ -129,6 +129,9 @@ pub struct Settings {
     pub log_filter: Option<String>,
     /// `PORT`: the local server's port.
     pub port: Option<u16>,
+    /// `WARM_STORE_AT_INIT` (default on; `false`, `0`, `no` or `off` turn it off): a function opens
+    /// its DynamoDB connection during init, so the first invoke does not pay for it.
+    pub warm_store_at_init: bool,
 }
 
 impl Settings {
@@ -170,6 +173,9 @@ impl Settings {
             public_base_url: var("PUBLIC_BASE_URL").map(|url| url.trim_end_matches('/').to_owned()),
             log_filter: var("RUST_LOG"),
             port,
+            warm_store_at_init: !var("WARM_STORE_AT_INIT").is_some_and(|v| {
+                ["false", "0", "no", "off"].contains(&v.trim().to_ascii_lowercase().as_str())
+            }),
         })
     }
 
@@ -218,6 +224,21 @@ mod tests {
             settings(&[]).expect("valid").required_table_name(),
             Err(ConfigError::Missing("TABLE_NAME"))
         ));
+    }
+
+    #[test]
+    fn warming_the_store_at_init_is_on_unless_turned_off() {
+        assert!(settings(&[]).expect("valid").warm_store_at_init);
+        assert!(
+            settings(&[("WARM_STORE_AT_INIT", "true")])
+                .expect("valid")
+                .warm_store_at_init
+        );
+        assert!(
+            !settings(&[("WARM_STORE_AT_INIT", "Off")])
+                .expect("valid")
+                .warm_store_at_init
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use lambda_http::service_fn;
 use tracing::Level;
+use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -16,7 +17,7 @@ use crate::http::auth::Authenticator;
 use crate::http::router::Family;
 use crate::store::dynamodb::{self, DynamoTable, RecreatingTable};
 use crate::store::memory::MemoryTable;
-use crate::store::{StoreError, Table};
+use crate::store::{Key, StoreError, Table};
 
 /// What a process builds once and its families share.
 #[derive(Clone)]
@@ -60,17 +61,23 @@ fn log_filter(settings: &Settings) -> Targets {
         .unwrap_or_else(|| Targets::new().with_default(Level::INFO))
 }
 
-/// Logs as JSON lines, as CloudWatch indexes them (Lambda adds the time itself).
-pub fn init_json_logs(settings: &Settings) {
+/// Logs as JSON lines, as CloudWatch indexes them (Lambda adds the time itself). Each line is
+/// formatted once on the request's thread and written to stdout by a worker thread, so a slow
+/// log pipe never holds a request (lines are dropped rather than wait when 128k are queued).
+/// Keep the guard for the life of the process: dropping it flushes and stops the writer.
+pub fn init_json_logs(settings: &Settings) -> WorkerGuard {
+    let (stdout, guard) = tracing_appender::non_blocking(std::io::stdout());
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(Level::TRACE)
         .json()
         .with_current_span(false)
         .without_time()
+        .with_writer(stdout)
         .finish()
         .with(log_filter(settings));
     // An error means a subscriber is set already (tests, repeated set-up), which stays.
     drop(subscriber.try_init());
+    guard
 }
 
 /// Logs as text for a terminal (the local server).
@@ -83,16 +90,33 @@ pub fn init_text_logs(settings: &Settings) {
     drop(subscriber.try_init());
 }
 
+/// Resolves credentials and the endpoint and opens the connection (TLS handshake) during init, so
+/// the first invoke costs what a warm one does: one read of a key no item has. A failure only
+/// means the first invoke does that work.
+async fn warm_up(table: &dyn Table) {
+    let started = std::time::Instant::now();
+    match table.get(&Key::new("WARM-UP", "WARM-UP")).await {
+        Ok(_) => tracing::info!(
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "store connection warmed"
+        ),
+        Err(error) => tracing::warn!(%error, "warming the store connection failed"),
+    }
+}
+
 /// Runs a Lambda serving the family `make` builds: settings from the environment, JSON logs,
 /// JWT keys and the DynamoDB table `TABLE_NAME`, each built once; refuses to start without them.
 pub async fn run_lambda<F: Family>(
     make: impl FnOnce(&Resources) -> F,
 ) -> Result<(), lambda_http::Error> {
     let settings = Settings::from_env()?;
-    init_json_logs(&settings);
+    let _logs = init_json_logs(&settings);
     let auth = Authenticator::new(&settings.jwt)?;
     let table_name = settings.required_table_name()?;
     let resources = Resources::dynamodb(&settings, table_name);
+    if settings.warm_store_at_init {
+        warm_up(resources.table.as_ref()).await;
+    }
     let api = Api::new(auth, settings.public_base_url.clone()).mount(make(&resources));
     let api = &api;
     lambda_http::run(service_fn(|request| async move {

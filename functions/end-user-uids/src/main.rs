@@ -2,7 +2,8 @@
 
 use answerpal::families::EndUserUids;
 
-#[tokio::main]
+/// One event at a time: a current-thread runtime, no hand-offs between threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     answerpal::runtime::run_lambda(|resources| EndUserUids::new(resources.table.clone())).await
 }

@@ -2,6 +2,9 @@
 
 mod ring_crypto;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Deserialize;
@@ -43,7 +46,13 @@ struct Claims {
     auth: Value,
     #[serde(rename = "channelID", default)]
     channel_id: Value,
+    /// Required and checked by the validation.
+    #[serde(default)]
+    exp: Value,
 }
+
+/// Verified tokens kept, at most: a token seen again skips its signature check until it expires.
+const CACHED_TOKENS: usize = 512;
 
 /// A positive integer given as a JSON number or a numeric string.
 fn positive_integer(value: &Value) -> Option<u64> {
@@ -58,6 +67,8 @@ fn positive_integer(value: &Value) -> Option<u64> {
 pub struct Authenticator {
     key: DecodingKey,
     validation: Validation,
+    /// Tokens verified already, with their principal and `exp`.
+    verified: Mutex<HashMap<String, (Principal, i64)>>,
 }
 
 impl Authenticator {
@@ -93,7 +104,11 @@ impl Authenticator {
             None => validation.validate_aud = false,
         }
         validation.set_required_spec_claims(&required);
-        Ok(Authenticator { key, validation })
+        Ok(Authenticator {
+            key,
+            validation,
+            verified: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The principal of a request from its `Authorization` header: 401 without a valid bearer
@@ -105,9 +120,39 @@ impl Authenticator {
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
             .ok_or(ApiError::MissingCredentials)?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        if let Some(principal) = self.cached(token, now) {
+            return Ok(principal);
+        }
         let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| ApiError::InvalidToken(describe(e.kind())))?
             .claims;
+        let exp = claims
+            .exp
+            .as_i64()
+            .or_else(|| claims.exp.as_f64().map(|e| e as i64));
+        let principal = Self::principal(claims)?;
+        if let (Some(exp), Ok(mut verified)) = (exp, self.verified.lock()) {
+            if verified.len() >= CACHED_TOKENS {
+                verified.retain(|_, (_, exp)| now <= *exp + LEEWAY_SECONDS as i64);
+                if verified.len() >= CACHED_TOKENS {
+                    verified.clear();
+                }
+            }
+            verified.insert(token.to_owned(), (principal.clone(), exp));
+        }
+        Ok(principal)
+    }
+
+    /// The principal of a token verified before and not expired since (with the leeway).
+    fn cached(&self, token: &str, now: i64) -> Option<Principal> {
+        let verified = self.verified.lock().ok()?;
+        let (principal, exp) = verified.get(token)?;
+        (now <= *exp + LEEWAY_SECONDS as i64).then(|| principal.clone())
+    }
+
+    /// The principal the claims of a verified token name: 403 without a usable `customerID`.
+    fn principal(claims: Claims) -> Result<Principal, ApiError> {
         if claims.customer_id.is_null() {
             return Err(ApiError::Forbidden(
                 "the token has no customerID claim".into(),
@@ -299,6 +344,29 @@ mod tests {
                 "{token}: {result:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_until_it_expires() {
+        let auth = Authenticator::new(&config()).expect("valid config");
+        let exp = in_one_hour();
+        let token = sign(serde_json::json!({"customerID": 9, "exp": exp}), SECRET);
+        let header = format!("Bearer {token}");
+        let principal = auth.authenticate(Some(&header)).expect("valid");
+        assert_eq!(auth.cached(&token, exp), Some(principal.clone()));
+        assert_eq!(auth.cached(&token, exp + 60), Some(principal));
+        assert_eq!(
+            auth.cached(&token, exp + 61),
+            None,
+            "expired, with the leeway"
+        );
+        // Only the very token verified: another signature over the same claims is checked.
+        let forged = format!("{}x", &token[..token.len() - 1]);
+        assert_eq!(auth.cached(&forged, exp), None);
+        assert!(matches!(
+            auth.authenticate(Some(&format!("Bearer {forged}"))),
+            Err(ApiError::InvalidToken(_))
+        ));
     }
 
     #[test]

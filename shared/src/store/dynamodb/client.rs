@@ -13,6 +13,10 @@ use aws_smithy_http_client::tls;
 
 use crate::config::DynamoSettings;
 
+/// Amazon Root CA 1 to 4 and Starfield Services Root CA G2 (which cross-signs them): the roots of
+/// Amazon Trust Services, which issues the certificates of every DynamoDB endpoint.
+const AMAZON_TRUST_ROOTS: &[u8] = include_bytes!("amazon-trust-roots.pem");
+
 /// Counts the DynamoDB API calls a client makes (one per operation, whatever its retries).
 #[derive(Clone, Debug, Default)]
 pub struct CallCounter(Arc<AtomicU64>);
@@ -50,10 +54,19 @@ pub fn client(settings: &DynamoSettings, counter: Option<CallCounter>) -> Client
             .clone()
             .unwrap_or_else(|| "us-east-1".into()),
     );
+    // Only the roots DynamoDB's certificates chain to, compiled in: the system's bundle would be
+    // read (a directory walk) on the first connection, which lands in the function's init.
+    let trust = tls::TrustStore::empty().with_pem_certificate(AMAZON_TRUST_ROOTS);
     let https = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
         ))
+        .tls_context(
+            tls::TlsContext::builder()
+                .with_trust_store(trust)
+                .build()
+                .expect("the compiled-in trust roots are valid PEM"),
+        )
         .build_https();
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -79,4 +92,19 @@ pub fn client(settings: &DynamoSettings, counter: Option<CallCounter>) -> Client
         config = config.interceptor(counter);
     }
     Client::from_conf(config.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+
+    #[test]
+    fn the_compiled_in_trust_roots_are_five_certificates() {
+        let roots = CertificateDer::pem_slice_iter(super::AMAZON_TRUST_ROOTS)
+            .collect::<Result<Vec<_>, _>>()
+            .expect("valid PEM");
+        assert_eq!(roots.len(), 5);
+        assert!(roots.iter().all(|der| der.len() > 400));
+    }
 }

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The perf harness (bench/perf/harness.py): Lambda init and invoke costs and local-server
+# throughput beside bare baselines, release builds, alternating runs. Not part of the test command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-test-tools.sh
+cargo build --release --quiet -p end-users -p local-api -p bench -p hello-lambda -p hello-hyper
+exec .venv/bin/python bench/perf/harness.py
