@@ -6,7 +6,11 @@ use std::sync::Arc;
 
 use lambda_http::service_fn;
 use tracing::Level;
-use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+
+/// Log lines queued for the writer at most: its queue is allocated whole (the crate's default of
+/// 128,000 costs 3 MiB of resident memory).
+const LOG_QUEUE_LINES: usize = 1024;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -63,10 +67,14 @@ fn log_filter(settings: &Settings) -> Targets {
 
 /// Logs as JSON lines, as CloudWatch indexes them (Lambda adds the time itself). Each line is
 /// formatted once on the request's thread and written to stdout by a worker thread, so a slow
-/// log pipe never holds a request (lines are dropped rather than wait when 128k are queued).
-/// Keep the guard for the life of the process: dropping it flushes and stops the writer.
+/// log pipe never holds a request: lines are dropped rather than wait once `LOG_QUEUE_LINES` are
+/// queued (a function logs about one line per request). Keep the guard for the life of the
+/// process: dropping it flushes and stops the writer.
 pub fn init_json_logs(settings: &Settings) -> WorkerGuard {
-    let (stdout, guard) = tracing_appender::non_blocking(std::io::stdout());
+    let (stdout, guard) = NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .lossy(true)
+        .finish(std::io::stdout());
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(Level::TRACE)
         .json()
