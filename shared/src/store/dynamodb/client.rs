@@ -8,7 +8,9 @@ use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, Region};
+use aws_sdk_dynamodb::config::{
+    ConfigBag, Credentials, Intercept, Region, StalledStreamProtectionConfig,
+};
 use aws_smithy_http_client::tls;
 
 use crate::config::DynamoSettings;
@@ -72,6 +74,9 @@ pub fn client(settings: &DynamoSettings, counter: Option<CallCounter>) -> Client
         .behavior_version(BehaviorVersion::latest())
         .region(region)
         .http_client(https)
+        // Items are small and the operation timeout bounds every call: the per-body stall
+        // watchdog would only add an interceptor and timers to each request.
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(settings.timeouts.connect)
