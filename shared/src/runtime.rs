@@ -7,10 +7,6 @@ use std::sync::Arc;
 use lambda_http::service_fn;
 use tracing::Level;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
-
-/// Log lines queued for the writer at most: its queue is allocated whole (the crate's default of
-/// 128,000 costs 3 MiB of resident memory).
-const LOG_QUEUE_LINES: usize = 1024;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -22,6 +18,10 @@ use crate::http::router::Family;
 use crate::store::dynamodb::{self, DynamoTable, RecreatingTable};
 use crate::store::memory::MemoryTable;
 use crate::store::{Key, StoreError, Table};
+
+/// Log lines queued for the writer at most: its queue is allocated whole (the crate's default of
+/// 128,000 costs 3 MiB of resident memory).
+const LOG_QUEUE_LINES: usize = 1024;
 
 /// What a process builds once and its families share.
 #[derive(Clone)]
