@@ -83,19 +83,29 @@ pub enum Lookup<'p> {
     },
 }
 
-/// The parameters `template` binds in `segments`, when it matches them.
-fn bind<'p>(template: &'static str, segments: &[&'p str]) -> Option<Vec<(&'static str, &'p str)>> {
+/// The parameter name of a template segment (`{id}`), if it is one.
+fn parameter(part: &'static str) -> Option<&'static str> {
+    part.strip_prefix('{').and_then(|p| p.strip_suffix('}'))
+}
+
+/// Whether `template` matches `segments`: the same count, literals equal.
+fn matches(template: &'static str, segments: &[&str]) -> bool {
     let mut parts = template.trim_start_matches('/').split('/');
-    let mut params = Vec::new();
-    for segment in segments {
-        let part = parts.next()?;
-        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            Some(name) => params.push((name, *segment)),
-            None if part == *segment => {}
-            None => return None,
-        }
-    }
-    parts.next().is_none().then_some(params)
+    segments.iter().all(|segment| {
+        parts
+            .next()
+            .is_some_and(|part| parameter(part).is_some() || part == *segment)
+    }) && parts.next().is_none()
+}
+
+/// The parameters a matching `template` binds in `segments`.
+fn bind<'p>(template: &'static str, segments: &[&'p str]) -> Vec<(&'static str, &'p str)> {
+    template
+        .trim_start_matches('/')
+        .split('/')
+        .zip(segments)
+        .filter_map(|(part, segment)| parameter(part).map(|name| (name, *segment)))
+        .collect()
 }
 
 /// Whether `a` is more specific than `b`: at the first segment where one has a literal and the
@@ -111,19 +121,16 @@ fn more_specific(a: &str, b: &str) -> bool {
 
 /// The route of `routes` for `method` on the path of `segments`.
 pub fn lookup<'p, Op>(routes: &[Route<Op>], method: &Method, segments: &[&'p str]) -> Lookup<'p> {
-    let mut best: Option<(&'static str, Vec<(&'static str, &'p str)>)> = None;
+    let mut best: Option<&'static str> = None;
     for route in routes {
-        let Some(params) = bind(route.path, segments) else {
-            continue;
-        };
-        if best
-            .as_ref()
-            .is_none_or(|(path, _)| more_specific(route.path, path))
+        if best != Some(route.path)
+            && matches(route.path, segments)
+            && best.is_none_or(|path| more_specific(route.path, path))
         {
-            best = Some((route.path, params));
+            best = Some(route.path);
         }
     }
-    let Some((template, params)) = best else {
+    let Some(template) = best else {
         return Lookup::Unknown;
     };
     let same_path = || {
@@ -133,7 +140,10 @@ pub fn lookup<'p, Op>(routes: &[Route<Op>], method: &Method, segments: &[&'p str
             .filter(|(_, r)| r.path == template)
     };
     match same_path().find(|(_, route)| route.method == *method) {
-        Some((index, _)) => Lookup::Found { index, params },
+        Some((index, _)) => Lookup::Found {
+            index,
+            params: bind(template, segments),
+        },
         None => Lookup::OtherMethods(
             same_path()
                 .map(|(_, route)| route.method.as_str())
