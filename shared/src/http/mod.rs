@@ -49,6 +49,13 @@ impl fmt::Display for RouteName<'_> {
     }
 }
 
+/// Every response carries its request's id.
+fn stamp_request_id(response: &mut Response<Body>, request_id: &str) {
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+}
+
 impl Api {
     pub fn new(auth: Authenticator, public_base_url: Option<String>) -> Self {
         Api {
@@ -101,9 +108,7 @@ impl Api {
             }
             error.into_response()
         });
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
-            response.headers_mut().insert("x-request-id", value);
-        }
+        stamp_request_id(&mut response, &request_id);
         tracing::info!(
             request_id,
             tenant = tenant.map(TenantId::get),
@@ -155,9 +160,7 @@ impl Api {
         let request_id = new_request_id();
         tracing::info!(request_id, %error, "request refused by the transport");
         let mut response = error.into_response();
-        if let Ok(value) = HeaderValue::from_str(&request_id) {
-            response.headers_mut().insert("x-request-id", value);
-        }
+        stamp_request_id(&mut response, &request_id);
         response
     }
 
