@@ -1,10 +1,11 @@
 //! Process set-up shared by the transports: logging, the clients built once, and the run
 //! function every Lambda's `main.rs` hands its family to.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
-use lambda_http::service_fn;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, LambdaEvent, Request, lambda_runtime, service_fn};
 use tracing::Level;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::filter::Targets;
@@ -127,8 +128,24 @@ pub async fn run_lambda<F: Family>(
     }
     let api = Api::new(auth, settings.public_base_url.clone()).mount(make(&resources));
     let api = &api;
-    lambda_http::run(service_fn(|request| async move {
-        Ok::<_, Infallible>(api.handle(request).await)
+    lambda_runtime::run(service_fn(|event: LambdaEvent<LambdaRequest>| async move {
+        Ok::<_, lambda_http::Error>(invoke(api, event.payload).await)
     }))
     .await
+}
+
+/// One invocation as API Gateway's HTTP API (payload format 2.0) sends and expects it.
+/// `lambda_http::run` would re-read every response body to guess its text encoding (which links
+/// encoding_rs, 155 KB, and copies the body); the API's bodies are UTF-8 text or empty already.
+pub async fn invoke(api: &Api, event: LambdaRequest) -> ApiGatewayV2httpResponse {
+    let (parts, body) = api.handle(Request::from(event)).await.into_parts();
+    let mut reply = ApiGatewayV2httpResponse::default();
+    reply.status_code = i64::from(parts.status.as_u16());
+    reply.is_base64_encoded = matches!(body, Body::Binary(_));
+    reply.body = match body {
+        Body::Empty => None,
+        body => Some(body),
+    };
+    reply.headers = parts.headers;
+    reply
 }
