@@ -74,7 +74,7 @@ fn start_server(table: Arc<MemoryTable>) -> String {
             .expect("server runtime");
         runtime.block_on(async move {
             let jwt = JwtSettings::with_secret(SECRET);
-            let api = Arc::new(api_on(table, &jwt));
+            let api = Arc::new(api_on(table, answerpal_testkit::local_vault(), &jwt));
             let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let address = listener.local_addr().expect("address");
             sender

@@ -8,11 +8,16 @@ use answerpal::families::mount_all;
 use answerpal::http::Api;
 use answerpal::http::auth::{Authenticator, hs256_token};
 use answerpal::runtime::{Resources, init_text_logs};
+use answerpal::vault::Vault;
 use answerpal_local::Limits;
 use tokio::net::TcpListener;
 
 /// Only this server has a default secret; deployed functions refuse to start without a key.
 const DEVELOPMENT_SECRET: &str = "answerpal-local-development-secret";
+/// The key tenant secrets are sealed with when neither `SECRETS_KMS_KEY_ID` nor
+/// `SECRETS_LOCAL_KEY` is set (fixed, so secrets saved in a local DynamoDB stay readable across
+/// restarts): 32 bytes in base64.
+const DEVELOPMENT_SECRETS_KEY: &str = "YW5zd2VycGFsLWxvY2FsLWRldmVsb3BtZW50LWtleSE=";
 const DEFAULT_TABLE: &str = "end-users-local";
 const DEFAULT_PORT: u16 = 3000;
 const TOKEN_HOURS: i64 = 24;
@@ -26,14 +31,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if development {
         settings.jwt.secret = Some(Secret::new(DEVELOPMENT_SECRET));
     }
+    let development_key =
+        settings.secrets.kms_key_id.is_none() && settings.secrets.local_key.is_none();
+    if development_key {
+        settings.secrets.local_key = Some(Secret::new(DEVELOPMENT_SECRETS_KEY));
+    }
     settings
         .table_name
         .get_or_insert_with(|| DEFAULT_TABLE.into());
     let port = settings.port.unwrap_or(DEFAULT_PORT);
 
     let (resources, store) = Resources::local(&settings).await?;
+    let resources = resources.with_vault(Vault::from_settings(&settings)?);
     let auth = Authenticator::new(&settings.jwt)?;
-    let api = mount_all(Api::new(auth, settings.public_base_url.clone()), &resources);
+    let api = mount_all(Api::new(auth, settings.public_base_url.clone()), &resources)?;
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
 
@@ -46,6 +57,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {token}");
         println!("Try:");
         println!("  curl -s -H 'Authorization: Bearer {token}' {url}/api/EndUsers");
+    }
+    if development_key {
+        println!(
+            "SECRETS_LOCAL_KEY is not set: tenant secrets are sealed with the development key"
+        );
+        println!("  {DEVELOPMENT_SECRETS_KEY}");
     }
     answerpal_local::serve(listener, Arc::new(api), Limits::default()).await;
     Ok(())

@@ -28,10 +28,12 @@ fn the_server_outlives_running_out_of_file_descriptors() {
         .spawn()
         .expect("start the local server");
     let mut banner = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut banner)
-        .expect("the server starts");
+    let mut stdout = BufReader::new(server.stdout.take().expect("stdout"));
+    stdout.read_line(&mut banner).expect("the server starts");
     assert!(banner.contains("End Users API on"), "{banner}");
+    // Keep reading what it prints (its warnings at the descriptor limit): a closed pipe would
+    // make each of them fail.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let address = format!("127.0.0.1:{port}");
 
     // Far more idle connections than the server has descriptors for.

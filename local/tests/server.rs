@@ -5,11 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use answerpal::config::JwtSettings;
+use answerpal::domain::Secret;
 use answerpal::families::mount_all;
 use answerpal::http::Api;
 use answerpal::http::auth::{Authenticator, hs256_token};
 use answerpal::runtime::Resources;
 use answerpal::store::memory::MemoryTable;
+use answerpal::vault::Vault;
+use answerpal::vault::local::LocalKeys;
 use answerpal_local::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -22,8 +25,10 @@ async fn start() -> String {
 
 async fn start_with(limits: Limits) -> String {
     let auth = Authenticator::new(&JwtSettings::with_secret(SECRET)).expect("auth");
-    let resources = Resources::new(Arc::new(MemoryTable::new()));
-    let api = Arc::new(mount_all(Api::new(auth, None), &resources));
+    let key = LocalKeys::generate_base64().expect("a key");
+    let vault = Vault::new(LocalKeys::from_base64(&Secret::new(key)).expect("the key"));
+    let resources = Resources::new(Arc::new(MemoryTable::new())).with_vault(vault);
+    let api = Arc::new(mount_all(Api::new(auth, None), &resources).expect("every family"));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address").to_string();
     tokio::spawn(answerpal_local::serve(listener, api, limits));

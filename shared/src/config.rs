@@ -1,28 +1,9 @@
 //! Settings, read once from the environment for the functions and the local server (which adds
 //! its development defaults on top). Nothing else reads the environment.
 
-use std::fmt;
 use std::time::Duration;
 
-/// A secret value: shown by neither `Debug` nor `Display`; read it with [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(redacted)")
-    }
-}
+pub use crate::domain::Secret;
 
 /// How bearer tokens are verified.
 #[derive(Clone, Debug, Default)]
@@ -63,6 +44,12 @@ pub enum ConfigError {
     BadPublicKey,
     #[error("{0} is required")]
     Missing(&'static str),
+    #[error("no key for tenant secrets: set SECRETS_KMS_KEY_ID (AWS KMS) or SECRETS_LOCAL_KEY")]
+    MissingSecretsKey,
+    #[error("set only one of SECRETS_KMS_KEY_ID and SECRETS_LOCAL_KEY")]
+    TwoSecretsKeys,
+    #[error("SECRETS_LOCAL_KEY is not a 32-byte key in base64")]
+    BadSecretsKey,
     #[error("{name}={value} is not valid: {reason}")]
     Invalid {
         name: &'static str,
@@ -116,6 +103,18 @@ impl DynamoSettings {
     }
 }
 
+/// Where tenant secrets' data keys come from (see `vault`).
+#[derive(Clone, Debug, Default)]
+pub struct SecretsSettings {
+    /// `SECRETS_KMS_KEY_ID`: the AWS KMS key (id, ARN or alias) that protects the data keys.
+    pub kms_key_id: Option<String>,
+    /// `KMS_ENDPOINT`: a KMS-compatible endpoint instead of AWS's (moto, for tests).
+    pub kms_endpoint: Option<String>,
+    /// `SECRETS_LOCAL_KEY`: a base64 AES-256 key that protects the data keys instead of KMS
+    /// (the local server, `sam local invoke`).
+    pub local_key: Option<Secret>,
+}
+
 /// Everything a process reads from its environment. Blank values count as unset.
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
@@ -123,6 +122,7 @@ pub struct Settings {
     /// `TABLE_NAME`: required by the functions.
     pub table_name: Option<String>,
     pub dynamodb: DynamoSettings,
+    pub secrets: SecretsSettings,
     /// `PUBLIC_BASE_URL`: the scheme and host callers use, for URLs signed by providers.
     pub public_base_url: Option<String>,
     /// `RUST_LOG`: the log filter.
@@ -157,7 +157,7 @@ impl Settings {
         };
         Ok(Settings {
             jwt: JwtSettings {
-                secret: var("JWT_SECRET").map(Secret),
+                secret: var("JWT_SECRET").map(Secret::new),
                 // One-line deployment parameters carry PEM line breaks as `\n`.
                 public_key_pem: var("JWT_PUBLIC_KEY").map(|k| k.replace("\\n", "\n")),
                 issuer: var("JWT_ISSUER"),
@@ -169,6 +169,11 @@ impl Settings {
                 region: var("AWS_REGION"),
                 credentials_in_env: var("AWS_ACCESS_KEY_ID").is_some(),
                 timeouts: StoreTimeouts::default(),
+            },
+            secrets: SecretsSettings {
+                kms_key_id: var("SECRETS_KMS_KEY_ID"),
+                kms_endpoint: var("KMS_ENDPOINT"),
+                local_key: var("SECRETS_LOCAL_KEY").map(Secret::new),
             },
             public_base_url: var("PUBLIC_BASE_URL").map(|url| url.trim_end_matches('/').to_owned()),
             log_filter: var("RUST_LOG"),

@@ -2,6 +2,7 @@
 
 use crate::domain::errors::FieldErrors;
 use crate::store::StoreError;
+use crate::vault::VaultError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -58,6 +59,15 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             StoreError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<VaultError> for ApiError {
+    fn from(error: VaultError) -> Self {
+        match error {
+            VaultError::Unavailable(cause) => ApiError::Unavailable(cause),
+            VaultError::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }

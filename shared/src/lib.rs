@@ -2,9 +2,10 @@
 //! transports over [`http::Api`] with the [`families`] they mount.
 //!
 //! Dependencies point one way: transports (`runtime`, the local server) -> `families` -> `http`
-//! and `service` -> `store` -> `domain`. `domain` depends on no other module and no transport,
-//! storage or runtime crate.
+//! and `service` -> `vault` and `store` -> `domain`. `domain` depends on no other module and no
+//! transport, storage or runtime crate.
 
+pub mod aws;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod http;
 pub mod runtime;
 pub mod service;
 pub mod store;
+pub mod vault;
 
 /// The dependency rule above, checked on the sources: each module names only the modules below it.
 #[cfg(test)]
@@ -23,16 +25,20 @@ mod layering {
     /// What each top-level module may use besides itself.
     const ALLOWED: &[(&str, &[&str])] = &[
         ("domain", &[]),
-        ("config", &[]),
-        ("store", &["domain", "config"]),
-        ("error", &["domain", "store"]),
-        ("service", &["domain", "store", "error"]),
+        ("config", &["domain"]),
+        ("aws", &["config"]),
+        ("store", &["domain", "config", "aws"]),
+        ("vault", &["domain", "config", "aws"]),
+        ("error", &["domain", "store", "vault"]),
+        ("service", &["domain", "store", "error", "vault"]),
         ("http", &["domain", "error", "config"]),
         (
             "families",
-            &["domain", "error", "http", "service", "store", "runtime"],
+            &[
+                "domain", "error", "http", "service", "store", "runtime", "vault", "config",
+            ],
         ),
-        ("runtime", &["config", "http", "store"]),
+        ("runtime", &["config", "http", "store", "vault"]),
     ];
 
     /// Every `crate::<module>` a source file names.

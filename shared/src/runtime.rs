@@ -12,13 +12,14 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::Settings;
+use crate::config::{ConfigError, Settings};
 use crate::http::Api;
 use crate::http::auth::Authenticator;
 use crate::http::router::Family;
 use crate::store::dynamodb::{self, DynamoTable, RecreatingTable};
 use crate::store::memory::MemoryTable;
 use crate::store::{Key, StoreError, Table};
+use crate::vault::Vault;
 
 /// Log lines queued for the writer at most: its queue is allocated whole (the crate's default of
 /// 128,000 costs 3 MiB of resident memory).
@@ -28,11 +29,18 @@ const LOG_QUEUE_LINES: usize = 1024;
 #[derive(Clone)]
 pub struct Resources {
     pub table: Arc<dyn Table>,
+    /// Seals and opens tenant secrets, for the families that keep or read them.
+    pub vault: Option<Arc<Vault>>,
 }
 
 impl Resources {
     pub fn new(table: Arc<dyn Table>) -> Self {
-        Resources { table }
+        Resources { table, vault: None }
+    }
+
+    pub fn with_vault(mut self, vault: Vault) -> Self {
+        self.vault = Some(Arc::new(vault));
+        self
     }
 
     /// The DynamoDB table `table_name`, at `DYNAMODB_ENDPOINT` when set.
@@ -113,10 +121,11 @@ async fn warm_up(table: &dyn Table) {
     }
 }
 
-/// Runs a Lambda serving the family `make` builds: settings from the environment, JSON logs,
-/// JWT keys and the DynamoDB table `TABLE_NAME`, each built once; refuses to start without them.
+/// Runs a Lambda serving the family `make` builds from the settings and resources: settings
+/// from the environment, JSON logs, JWT keys and the DynamoDB table `TABLE_NAME`, each built once;
+/// refuses to start without them (or without what `make` needs).
 pub async fn run_lambda<F: Family>(
-    make: impl FnOnce(&Resources) -> F,
+    make: impl FnOnce(&Settings, &Resources) -> Result<F, ConfigError>,
 ) -> Result<(), lambda_http::Error> {
     let settings = Settings::from_env()?;
     let _logs = init_json_logs(&settings);
@@ -126,7 +135,8 @@ pub async fn run_lambda<F: Family>(
     if settings.warm_store_at_init {
         warm_up(resources.table.as_ref()).await;
     }
-    let api = Api::new(auth, settings.public_base_url.clone()).mount(make(&resources));
+    let family = make(&settings, &resources)?;
+    let api = Api::new(auth, settings.public_base_url.clone()).mount(family);
     let api = &api;
     lambda_runtime::run(service_fn(|event: LambdaEvent<LambdaRequest>| async move {
         Ok::<_, lambda_http::Error>(invoke(api, event.payload).await)

@@ -73,7 +73,19 @@ impl Table for FaultyTable {
         self.call(self.inner.query_index(index, partition)).await
     }
 
+    async fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
+        self.call(self.inner.query(pk, sk_prefix)).await
+    }
+
     async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {
         self.call(self.inner.write(writes)).await
+    }
+
+    async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {
+        self.call(self.inner.replace(item)).await
+    }
+
+    async fn remove(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.call(self.inner.remove(key)).await
     }
 }

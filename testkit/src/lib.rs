@@ -9,15 +9,20 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use answerpal::config::{DynamoSettings, JwtSettings};
+use answerpal::domain::Secret;
+use answerpal::domain::customer::Channel;
 use answerpal::domain::end_user::EndUser;
 use answerpal::domain::{TenantId, Timestamp};
 use answerpal::families::mount_all;
 use answerpal::http::Api;
-use answerpal::http::auth::{Authenticator, hs256_token};
+use answerpal::http::auth::{Authenticator, hs256_token, sign_hs256};
 use answerpal::runtime::Resources;
 use answerpal::store::dynamodb::{self, CallCounter, DynamoTable};
 use answerpal::store::memory::MemoryTable;
 use answerpal::store::{self, Table};
+use answerpal::vault::Vault;
+use answerpal::vault::kms::{self, KmsKeys};
+use answerpal::vault::local::LocalKeys;
 use lambda_http::http::HeaderMap;
 
 mod consistency;
@@ -79,6 +84,31 @@ pub async fn fresh_dynamo_table() -> (DynamoTable, CallCounter) {
 /// The secret the suites sign their HS256 tokens with.
 pub const TEST_SECRET: &str = "api-test-secret";
 
+/// The local key tenant secrets are sealed with on the embedded table (32 bytes, base64).
+pub const TEST_SECRETS_KEY: &str = "dGVzdC1zZWNyZXRzLWtleS0zMi1ieXRlcy1sb25nISE=";
+
+/// A vault on the local key service, [`TEST_SECRETS_KEY`].
+pub fn local_vault() -> Vault {
+    Vault::new(LocalKeys::from_base64(&Secret::new(TEST_SECRETS_KEY)).expect("the test key"))
+}
+
+/// A vault whose data keys come from a new KMS key on the local server (moto's KMS), so the
+/// suites run the KMS adapter over its wire protocol.
+pub async fn kms_vault() -> Vault {
+    let endpoint = dynamodb_endpoint();
+    let client = kms::client(&DynamoSettings::local(&endpoint), Some(&endpoint));
+    let key = client
+        .create_key()
+        .description("answerpal test key")
+        .send()
+        .await
+        .expect("create a KMS key on the local server")
+        .key_metadata
+        .expect("key metadata")
+        .key_id;
+    Vault::new(KmsKeys::new(client, key))
+}
+
 /// The whole API, in process, on one store.
 pub struct TestApi {
     api: Api,
@@ -105,16 +135,27 @@ pub fn token(customer_id: u64) -> String {
     hs256_token(TEST_SECRET, customer_id, 3600).expect("sign a test token")
 }
 
-/// Every family on `table`, tokens verified as `jwt` says.
-pub fn api_on(table: Arc<dyn Table>, jwt: &JwtSettings) -> Api {
+/// A phone-auth token of `customer_id` (`auth: "phone"`), naming `channel_id` when given.
+pub fn phone_token(customer_id: u64, channel_id: Option<u64>) -> String {
+    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    let mut claims = serde_json::json!({ "customerID": customer_id, "auth": "phone", "exp": exp });
+    if let Some(channel) = channel_id {
+        claims["channelID"] = channel.into();
+    }
+    sign_hs256(TEST_SECRET, &claims).expect("sign a phone-auth token")
+}
+
+/// Every family on `table` with `vault`, tokens verified as `jwt` says.
+pub fn api_on(table: Arc<dyn Table>, vault: Vault, jwt: &JwtSettings) -> Api {
     let auth = Authenticator::new(jwt).expect("test auth settings");
-    mount_all(Api::new(auth, None), &Resources::new(table))
+    let resources = Resources::new(table).with_vault(vault);
+    mount_all(Api::new(auth, None), &resources).expect("every family mounts")
 }
 
 impl TestApi {
-    fn on(table: Arc<dyn Table>, calls: Option<CallCounter>) -> Self {
+    fn on(table: Arc<dyn Table>, vault: Vault, calls: Option<CallCounter>) -> Self {
         TestApi {
-            api: api_on(table.clone(), &JwtSettings::with_secret(TEST_SECRET)),
+            api: api_on(table.clone(), vault, &JwtSettings::with_secret(TEST_SECRET)),
             table,
             calls,
         }
@@ -123,8 +164,12 @@ impl TestApi {
     /// The whole API on `table`, every request cut off after `deadline`.
     pub fn with_table(table: Arc<dyn Table>, deadline: Duration) -> Self {
         TestApi {
-            api: api_on(table.clone(), &JwtSettings::with_secret(TEST_SECRET))
-                .with_deadline(deadline),
+            api: api_on(
+                table.clone(),
+                local_vault(),
+                &JwtSettings::with_secret(TEST_SECRET),
+            )
+            .with_deadline(deadline),
             table,
             calls: None,
         }
@@ -135,13 +180,15 @@ impl TestApi {
         &self.table
     }
 
+    /// The embedded table, secrets under the local key.
     pub async fn memory() -> Self {
-        Self::on(Arc::new(MemoryTable::new()), None)
+        Self::on(Arc::new(MemoryTable::new()), local_vault(), None)
     }
 
+    /// A fresh table on the local DynamoDB-compatible server, secrets under a KMS key there.
     pub async fn dynamodb() -> Self {
         let (table, calls) = fresh_dynamo_table().await;
-        Self::on(Arc::new(table), Some(calls))
+        Self::on(Arc::new(table), kms_vault().await, Some(calls))
     }
 
     /// DynamoDB calls made so far (0 on the embedded table).
@@ -157,11 +204,22 @@ impl TestApi {
         tenant: Option<u64>,
         body: Option<Value>,
     ) -> TestResponse {
+        self.send_with(method, path, tenant.map(token), body).await
+    }
+
+    /// Sends a request with bearer token `bearer` (none for `None`) and a JSON body.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: Option<String>,
+        body: Option<Value>,
+    ) -> TestResponse {
         let mut builder = lambda_http::http::Request::builder()
             .method(method)
             .uri(path);
-        if let Some(tenant) = tenant {
-            builder = builder.header("authorization", format!("Bearer {}", token(tenant)));
+        if let Some(bearer) = bearer {
+            builder = builder.header("authorization", format!("Bearer {bearer}"));
         }
         let body = match body {
             Some(json) => {
@@ -241,4 +299,22 @@ pub async fn seed_example_end_user(table: &dyn Table) {
         .write(tx.writes)
         .await
         .expect("seed the example end user");
+}
+
+/// The channels the committed `events/` expect for tenant 1: e-mail 1, SMS 2, phone 3 (the one
+/// the phone-auth event names), WhatsApp 4, web chat 5.
+pub async fn seed_example_channels(table: &dyn Table) {
+    let channels = serde_json::json!([
+        {"channelID": 1, "channelType": "Email", "address": "support@example.com", "name": "Support"},
+        {"channelID": 2, "channelType": "SMS", "address": "+32470999001", "name": null},
+        {"channelID": 3, "channelType": "Phone", "address": "+3236416685", "name": "Desk line"},
+        {"channelID": 4, "channelType": "WhatsApp", "address": "+32470999002", "name": null},
+        {"channelID": 5, "channelType": "Webchat", "address": "answerpal.eu widget", "name": null}
+    ]);
+    let tenant = TenantId::new(1).expect("tenant 1");
+    let channels: Vec<Channel> = serde_json::from_value(channels).expect("example channels");
+    for channel in &channels {
+        let item = store::channel::item(tenant, channel).expect("a channel item");
+        table.replace(item).await.expect("seed a channel");
+    }
 }

@@ -1,19 +1,25 @@
 //! DynamoDB calls per operation, counted by an SDK interceptor, against the budget:
-//! GET by id 1, create 1, byUid at most 2, assign/PUT/DELETE at most 2, a list page at most 2.
+//! GET by id 1, create 1, byUid at most 2, assign/PUT/DELETE at most 2, a list page at most 2;
+//! the tenant account operations as their test says.
 
 use answerpal_testkit::TestApi;
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_operation_stays_within_its_call_budget() {
-    let api = TestApi::dynamodb().await;
+/// The DynamoDB calls made since it was last called.
+fn meter(api: &TestApi) -> impl FnMut() -> u64 + '_ {
     let mut last = api.call_count();
-    let mut calls = || {
+    move || {
         let now = api.call_count();
         let spent = now - last;
         last = now;
         spent
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_operation_stays_within_its_call_budget() {
+    let api = TestApi::dynamodb().await;
+    let mut calls = meter(&api);
 
     let created = api
         .create(
@@ -78,4 +84,56 @@ async fn each_operation_stays_within_its_call_budget() {
 
     assert_eq!(api.delete(&path, 1).await.status, 204);
     assert_eq!(calls(), 2, "DELETE");
+}
+
+/// The tenant account: GET me 1, PUT me at most 2, models at most 1, channels list 1, channel
+/// PUT/DELETE 1 each, my-secrets at most 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_account_operation_stays_within_its_call_budget() {
+    let api = TestApi::dynamodb().await;
+    let mut calls = meter(&api);
+
+    assert_eq!(api.get("/api/Customers/me", 1).await.status, 200);
+    assert_eq!(calls(), 1, "GET me (nothing saved)");
+    assert_eq!(api.get("/api/Customers/models", 1).await.status, 200);
+    assert_eq!(calls(), 1, "models (nothing saved)");
+    let update =
+        json!({"twilioAuthToken": "tw", "twilioAccountSID": "AC1", "defaultTopicModelId": 2});
+    assert_eq!(api.put("/api/Customers/me", 1, update).await.status, 200);
+    assert_eq!(calls(), 2, "PUT me (first save, sealing a secret)");
+    let update = json!({"openAIApiKey": "sk", "imapPort": 993});
+    assert_eq!(api.put("/api/Customers/me", 1, update).await.status, 200);
+    assert_eq!(calls(), 2, "PUT me (opening and sealing again)");
+    assert_eq!(api.get("/api/Customers/me", 1).await.status, 200);
+    assert_eq!(calls(), 1, "GET me");
+    assert_eq!(api.get("/api/Customers/models", 1).await.status, 200);
+    assert_eq!(calls(), 1, "models with defaults");
+
+    let phone = json!({"channelType": "Phone", "address": "+3236416685"});
+    assert_eq!(
+        api.put("/api/Customers/channels/3", 1, phone.clone())
+            .await
+            .status,
+        201
+    );
+    assert_eq!(calls(), 1, "channel PUT (new)");
+    assert_eq!(
+        api.put("/api/Customers/channels/3", 1, phone).await.status,
+        200
+    );
+    assert_eq!(calls(), 1, "channel PUT (replace)");
+    assert_eq!(api.get("/api/Customers/channels", 1).await.status, 200);
+    assert_eq!(calls(), 1, "channels list");
+    let secrets = api
+        .send_with(
+            "GET",
+            "/api/Customers/my-secrets",
+            Some(answerpal_testkit::phone_token(1, Some(3))),
+            None,
+        )
+        .await;
+    assert_eq!(secrets.status, 200);
+    assert_eq!(calls(), 1, "my-secrets");
+    assert_eq!(api.delete("/api/Customers/channels/3", 1).await.status, 204);
+    assert_eq!(calls(), 1, "channel DELETE");
 }

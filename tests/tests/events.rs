@@ -6,12 +6,15 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use answerpal::config::JwtSettings;
-use answerpal::families::{EndUserUids, EndUsers};
+use answerpal::domain::Secret;
+use answerpal::families::{Customers, EndUserUids, EndUsers};
 use answerpal::http::Api;
 use answerpal::http::auth::Authenticator;
 use answerpal::runtime;
 use answerpal::store::Table;
 use answerpal::store::memory::MemoryTable;
+use answerpal::vault::Vault;
+use answerpal::vault::local::LocalKeys;
 use lambda_http::request::LambdaRequest;
 use serde_json::Value;
 
@@ -26,6 +29,16 @@ fn manifest() -> Vec<Value> {
     serde_json::from_str::<Vec<Value>>(&text).expect("manifest is a JSON array")
 }
 
+/// The vault of `env.json`'s local key, as `sam local invoke` runs the customers function.
+fn events_vault() -> Vault {
+    let text = std::fs::read_to_string(format!("{EVENTS}/env.json")).expect("events/env.json");
+    let env: Value = serde_json::from_str(&text).expect("env.json is JSON");
+    let key = env["CustomersFunction"]["SECRETS_LOCAL_KEY"]
+        .as_str()
+        .expect("a local secrets key for the customers function");
+    Vault::new(LocalKeys::from_base64(&Secret::new(key)).expect("a valid key"))
+}
+
 /// The API as the Lambda `function` of template.yaml builds it: its own family only.
 fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
     let auth = Authenticator::new(&JwtSettings::with_secret(EVENTS_SECRET)).expect("auth");
@@ -33,6 +46,7 @@ fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
     match function {
         "EndUsersFunction" => api.mount(EndUsers::new(table)),
         "EndUserUidsFunction" => api.mount(EndUserUids::new(table)),
+        "CustomersFunction" => api.mount(Customers::new(table, Arc::new(events_vault()))),
         other => panic!("unknown function {other} in events/manifest.json"),
     }
 }
@@ -50,6 +64,7 @@ async fn every_event_gets_its_expected_status() {
 
         let table = Arc::new(MemoryTable::new());
         answerpal_testkit::seed_example_end_user(table.as_ref()).await;
+        answerpal_testkit::seed_example_channels(table.as_ref()).await;
         let api = function_api(function, table);
 
         let text = std::fs::read_to_string(format!("{EVENTS}/{file}")).expect("event file");
@@ -115,6 +130,13 @@ fn every_route_has_a_successful_event_and_every_file_is_listed() {
         "PUT /api/EndUsers/{id}",
         "DELETE /api/EndUsers/{id}",
         "POST /api/EndUserUIDs/assign",
+        "GET /api/Customers/me",
+        "PUT /api/Customers/me",
+        "GET /api/Customers/models",
+        "GET /api/Customers/channels",
+        "PUT /api/Customers/channels/{channelID}",
+        "DELETE /api/Customers/channels/{channelID}",
+        "GET /api/Customers/my-secrets",
     ] {
         assert!(
             succeeding.contains(route),

@@ -68,7 +68,11 @@ fn api_with_public_key(pem: &str) -> Api {
         issuer: Some("https://login.example".into()),
         ..JwtSettings::default()
     };
-    answerpal_testkit::api_on(Arc::new(MemoryTable::new()), &jwt)
+    answerpal_testkit::api_on(
+        Arc::new(MemoryTable::new()),
+        answerpal_testkit::local_vault(),
+        &jwt,
+    )
 }
 
 fn claims() -> serde_json::Value {
@@ -118,6 +122,7 @@ async fn es256_tokens_verify_against_the_public_key() {
 async fn hs256_tokens_signed_elsewhere_verify_against_the_secret() {
     let api = answerpal_testkit::api_on(
         Arc::new(MemoryTable::new()),
+        answerpal_testkit::local_vault(),
         &JwtSettings::with_secret("shared-secret"),
     );
     assert_eq!(status(&api, &hs256(&claims(), b"shared-secret")).await, 200);

@@ -1,7 +1,9 @@
-//! template.yaml declares the table the code expects (keys, index, projection, TTL).
+//! template.yaml declares the table the code expects (keys, index, projection, TTL) and the
+//! least privilege of the functions.
 
 use answerpal::store::end_user::BY_TENANT;
 use answerpal::store::{EXPIRES_AT, PK, SK};
+use answerpal::vault::KeyContext;
 
 const TEMPLATE: &str = include_str!("../../template.yaml");
 
@@ -57,4 +59,28 @@ fn functions_are_arm64_custom_runtimes_without_a_clear_secret() {
         contains("JWT_SECRET: !Ref JwtSecret"),
         "the secret comes from the NoEcho parameter"
     );
+}
+
+/// Tenant secrets: a KMS key outside the table, usable only by the customers function, and only
+/// for data keys of tenant secrets.
+#[test]
+fn only_the_customers_function_may_use_the_secrets_key() {
+    assert!(contains("Type: AWS::KMS::Key") && contains("EnableKeyRotation: true"));
+    assert!(contains("SECRETS_KMS_KEY_ID: !GetAtt SecretsKey.Arn"));
+    let uses = TEMPLATE.matches("Resource: !GetAtt SecretsKey.Arn").count();
+    assert_eq!(uses, 1, "one function is granted the key");
+    let customers = TEMPLATE
+        .split_once("  CustomersFunction:")
+        .map(|(_, rest)| rest)
+        .expect("the customers function");
+    let grant = customers
+        .split_once("Resource: !GetAtt SecretsKey.Arn")
+        .and_then(|(before, _)| before.rsplit_once("- Effect: Allow").map(|(_, g)| g))
+        .expect("its KMS grant");
+    assert!(grant.contains("kms:GenerateDataKey") && grant.contains("kms:Decrypt"));
+    assert!(!grant.contains("kms:Encrypt") && !grant.contains("kms:*"));
+    assert!(customers.contains(&format!(
+        "\"kms:EncryptionContext:purpose\": {}",
+        KeyContext::PURPOSE
+    )));
 }

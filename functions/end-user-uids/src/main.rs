@@ -5,5 +5,6 @@ use answerpal::families::EndUserUids;
 /// One event at a time: a current-thread runtime, no hand-offs between threads.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    answerpal::runtime::run_lambda(|resources| EndUserUids::new(resources.table.clone())).await
+    answerpal::runtime::run_lambda(|_, resources| Ok(EndUserUids::new(resources.table.clone())))
+        .await
 }

@@ -1,11 +1,15 @@
 //! Domain types: each validates on construction, so a value that exists is valid.
 
+pub mod customer;
 pub mod end_user;
 pub mod errors;
 pub mod fields;
 pub mod ids;
 pub mod page;
+pub mod secret;
 pub mod uid;
+
+pub use secret::Secret;
 
 use std::fmt;
 

@@ -177,7 +177,7 @@ fn normalize_phone(
         None => {
             let Some(country) = country else {
                 return Err(
-                    "is a national number; give it in international form (+32...) or set the end user's country"
+                    "is a national number with no country to read it in; give it in international form (+32...)"
                         .into(),
                 );
             };

@@ -2,9 +2,13 @@
 //! handlers that read the request and call the services. A new route goes into its family's
 //! table; a new family gets a file here, a function in `functions/` and a line in [`mount_all`].
 
+pub mod customers;
 pub mod end_user_uids;
 pub mod end_users;
 
+use std::sync::Arc;
+
+use crate::config::ConfigError;
 use crate::domain::errors::FieldErrors;
 use crate::domain::parse_id;
 use crate::error::ApiError;
@@ -12,13 +16,21 @@ use crate::http::Api;
 use crate::http::request::Call;
 use crate::runtime::Resources;
 
+pub use customers::Customers;
 pub use end_user_uids::EndUserUids;
 pub use end_users::EndUsers;
 
-/// `api` serving every family: the local server, and the suites that test the whole API.
-pub fn mount_all(api: Api, resources: &Resources) -> Api {
-    api.mount(EndUsers::new(resources.table.clone()))
+/// `api` serving every family: the local server, and the suites that test the whole API. The
+/// resources must hold a vault (tenant secrets).
+pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
+    let vault = resources
+        .vault
+        .clone()
+        .ok_or(ConfigError::MissingSecretsKey)?;
+    Ok(api
+        .mount(EndUsers::new(resources.table.clone()))
         .mount(EndUserUids::new(resources.table.clone()))
+        .mount(Customers::new(resources.table.clone(), Arc::clone(&vault))))
 }
 
 /// The `{id}` of a route: a positive integer of at most 2^53 - 1, else 400.

@@ -32,3 +32,11 @@ pub fn no_content() -> Response<Body> {
     *response.status_mut() = StatusCode::NO_CONTENT;
     response
 }
+
+/// `response`, kept out of every cache (it describes or carries secrets).
+pub fn no_store(mut response: Response<Body>) -> Response<Body> {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

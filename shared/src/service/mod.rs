@@ -1,5 +1,6 @@
 //! Use cases, written against the storage port.
 
+pub mod account;
 pub mod end_users;
 pub mod uids;
 

@@ -43,6 +43,58 @@ where
     batch_get_returns_the_items_found(&make().await).await;
     index_queries_return_one_partition_projected_and_sorted(&make().await).await;
     concurrent_creates_of_one_key_have_one_winner(Arc::new(make().await)).await;
+    prefix_queries_return_one_partition_in_sort_key_order(&make().await).await;
+    replace_and_remove_return_the_previous_item(&make().await).await;
+}
+
+async fn prefix_queries_return_one_partition_in_sort_key_order(table: &dyn Table) {
+    let writes = [
+        ("T#1", "CHANNEL#0000000000000002"),
+        ("T#1", "SETTINGS"),
+        ("T#1", "CHANNEL#0000000000000010"),
+        ("T#1", "CHANNEL#0000000000000001"),
+        ("T#10", "CHANNEL#0000000000000003"),
+        ("T#1#EU#1", "CHANNEL#0000000000000004"),
+    ]
+    .map(|(pk, sk)| put(item(pk, sk, &[("n", number(1))]), None));
+    table.write(writes.to_vec()).await.expect("seed");
+    let found = table.query("T#1", "CHANNEL#").await.expect("query");
+    let keys: Vec<String> = found
+        .iter()
+        .filter_map(Key::of)
+        .map(|k| format!("{}/{}", k.pk, k.sk))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "T#1/CHANNEL#0000000000000001",
+            "T#1/CHANNEL#0000000000000002",
+            "T#1/CHANNEL#0000000000000010"
+        ]
+    );
+    assert_eq!(found[0].get("n"), Some(&number(1)), "whole items");
+    assert!(
+        table
+            .query("T#2", "CHANNEL#")
+            .await
+            .expect("query")
+            .is_empty()
+    );
+}
+
+async fn replace_and_remove_return_the_previous_item(table: &dyn Table) {
+    let key = Key::new("T#1", "CHANNEL#0000000000000005");
+    let first = item(&key.pk, &key.sk, &[("v", number(1))]);
+    let second = item(&key.pk, &key.sk, &[("v", number(2))]);
+    assert_eq!(table.replace(first.clone()).await.expect("create"), None);
+    assert_eq!(
+        table.replace(second.clone()).await.expect("replace"),
+        Some(first)
+    );
+    assert_eq!(table.get(&key).await.expect("get"), Some(second.clone()));
+    assert_eq!(table.remove(&key).await.expect("remove"), Some(second));
+    assert_eq!(table.get(&key).await.expect("get"), None);
+    assert_eq!(table.remove(&key).await.expect("remove again"), None);
 }
 
 async fn puts_and_gets(table: &dyn Table) {

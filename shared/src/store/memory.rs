@@ -190,6 +190,32 @@ impl Table for MemoryTable {
             .collect())
     }
 
+    async fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .items
+            .range(Key::new(pk, sk_prefix)..)
+            .take_while(|(key, _)| key.pk == pk && key.sk.starts_with(sk_prefix))
+            .map(|(_, item)| item.clone())
+            .collect())
+    }
+
+    async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {
+        let key =
+            Key::of(&item).ok_or_else(|| StoreError::Internal("item without PK and SK".into()))?;
+        let mut state = self.lock()?;
+        let old = state.items.get(&key).cloned();
+        state.put(key, item);
+        Ok(old)
+    }
+
+    async fn remove(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let mut state = self.lock()?;
+        let old = state.items.get(key).cloned();
+        state.remove(key);
+        Ok(old)
+    }
+
     async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {
         if writes.is_empty() || writes.len() > MAX_WRITES {
             return Err(StoreError::Internal(format!(

@@ -5,6 +5,8 @@
 //! (`end_user`, `uid_index`, `customer_ref`, `id_block`; `owner` is the layout the index items
 //! share). The key design: docs/access-patterns.md.
 
+pub mod account;
+pub mod channel;
 pub mod customer_ref;
 pub mod dynamodb;
 pub mod end_user;
@@ -144,6 +146,16 @@ pub trait Table: Send + Sync {
     /// projected attributes only. Eventually consistent on DynamoDB.
     async fn query_index(&self, index: &Index, partition: &str) -> Result<Vec<Item>, StoreError>;
 
+    /// Every item of the partition `pk` whose sort key starts with `sk_prefix`, ascending by
+    /// sort key, strongly consistent.
+    async fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError>;
+
     /// Applies up to [`MAX_WRITES`] writes on distinct keys all together or not at all.
     async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError>;
+
+    /// Stores `item` whatever its key holds; the item it replaced.
+    async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError>;
+
+    /// Deletes the item of `key`, if any; the item it removed.
+    async fn remove(&self, key: &Key) -> Result<Option<Item>, StoreError>;
 }

@@ -1,4 +1,4 @@
-//! The API contract (SPEC 1-3), one module per feature, every test run on the embedded table and
+//! The API contract (SPEC 1-3 and 6), one module per feature, every test run on the embedded table and
 //! on DynamoDB's wire protocol (moto).
 
 /// Runs each named test of the calling module on both stores.
@@ -23,12 +23,16 @@ macro_rules! on_both_stores {
     };
 }
 
+mod account;
 mod assign;
 mod by_uid;
+mod channels;
 mod concurrency;
 mod create;
 mod delete;
 mod list;
+mod models;
+mod my_secrets;
 mod protocol;
 mod read;
 mod support;

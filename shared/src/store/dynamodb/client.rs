@@ -3,21 +3,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aws_config::BehaviorVersion;
-use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
-use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-use aws_sdk_dynamodb::config::{
-    ConfigBag, Credentials, Intercept, Region, StalledStreamProtectionConfig,
-};
-use aws_smithy_http_client::tls;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
 
 use crate::config::DynamoSettings;
-
-/// Amazon Root CA 1 to 4 and Starfield Services Root CA G2 (which cross-signs them): the roots of
-/// Amazon Trust Services, which issues the certificates of every DynamoDB endpoint.
-const AMAZON_TRUST_ROOTS: &[u8] = include_bytes!("amazon-trust-roots.pem");
 
 /// Counts the DynamoDB API calls a client makes (one per operation, whatever its retries).
 #[derive(Clone, Debug, Default)]
@@ -44,72 +34,17 @@ impl Intercept for CallCounter {
     }
 }
 
-/// Builds a DynamoDB client with credentials from the environment, as Lambda sets them
-/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`): no profile files, SSO or
-/// STS, which would only add start-up time and binary size to a function. With an endpoint
-/// (moto, DynamoDB Local) no AWS account is needed: the region defaults to us-east-1 and, without
-/// credentials in the environment, fixed local ones sign the requests.
+/// The DynamoDB client of the process (see [`crate::aws::sdk_config`]), at `settings.endpoint`
+/// when set, its calls counted by `counter` when given.
 pub fn client(settings: &DynamoSettings, counter: Option<CallCounter>) -> Client {
-    let region = Region::new(
-        settings
-            .region
-            .clone()
-            .unwrap_or_else(|| "us-east-1".into()),
-    );
-    // Only the roots DynamoDB's certificates chain to, compiled in: the system's bundle would be
-    // read (a directory walk) on the first connection, which lands in the function's init.
-    let trust = tls::TrustStore::empty().with_pem_certificate(AMAZON_TRUST_ROOTS);
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .tls_context(
-            tls::TlsContext::builder()
-                .with_trust_store(trust)
-                .build()
-                .expect("the compiled-in trust roots are valid PEM"),
-        )
-        .build_https();
-    let mut config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(region)
-        .http_client(https)
-        // Items are small and the operation timeout bounds every call: the per-body stall
-        // watchdog would only add an interceptor and timers to each request.
-        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(settings.timeouts.connect)
-                .operation_attempt_timeout(settings.timeouts.attempt)
-                .operation_timeout(settings.timeouts.operation)
-                .build(),
-        );
-    config = match (&settings.endpoint, settings.credentials_in_env) {
-        (Some(_), false) => {
-            config.credentials_provider(Credentials::new("local", "local", None, None, "local"))
-        }
-        _ => config.credentials_provider(EnvironmentVariableCredentialsProvider::new()),
-    };
-    if let Some(endpoint) = &settings.endpoint {
+    let endpoint = settings.endpoint.as_deref();
+    let shared = crate::aws::sdk_config(settings, endpoint);
+    let mut config = aws_sdk_dynamodb::config::Builder::from(&shared);
+    if let Some(endpoint) = endpoint {
         config = config.endpoint_url(endpoint);
     }
     if let Some(counter) = counter {
         config = config.interceptor(counter);
     }
     Client::from_conf(config.build())
-}
-
-#[cfg(test)]
-mod tests {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-
-    #[test]
-    fn the_compiled_in_trust_roots_are_five_certificates() {
-        let roots = CertificateDer::pem_slice_iter(super::AMAZON_TRUST_ROOTS)
-            .collect::<Result<Vec<_>, _>>()
-            .expect("valid PEM");
-        assert_eq!(roots.len(), 5);
-        assert!(roots.iter().all(|der| der.len() > 400));
-    }
 }

@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    self as ddb, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
+    self as ddb, Delete, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem,
 };
 
@@ -81,26 +82,9 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
 {
-    const RETRYABLE: &[&str] = &[
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "ThrottlingException",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "LimitExceededException",
-    ];
-    let retryable = match &error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(e) => e.err().code().is_some_and(|c| RETRYABLE.contains(&c)),
-        _ => false,
-    };
-    let message = DisplayErrorContext(error).to_string();
-    if retryable {
-        StoreError::Unavailable(message)
-    } else {
-        StoreError::Internal(message)
+    match crate::aws::judge(error) {
+        (true, message) => StoreError::Unavailable(message),
+        (false, message) => StoreError::Internal(message),
     }
 }
 
@@ -212,6 +196,27 @@ impl DynamoTable {
     }
 }
 
+impl DynamoTable {
+    /// The items of every page of `query`.
+    async fn every_page(&self, query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<AwsItem> = None;
+        loop {
+            let output = query
+                .clone()
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.failure(e))?;
+            items.extend(output.items.into_iter().flatten().map(Item::from));
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
+
 /// Unprocessed keys of a batch read are retried this many times, with growing pauses.
 const BATCH_GET_ATTEMPTS: u32 = 5;
 
@@ -280,27 +285,55 @@ impl Table for DynamoTable {
     }
 
     async fn query_index(&self, index: &Index, partition: &str) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start: Option<AwsItem> = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.name)
-                .index_name(index.name)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", index.partition_key)
-                .expression_attribute_values(":pk", ddb::AttributeValue::S(partition.to_owned()))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| self.failure(e))?;
-            items.extend(output.items.into_iter().flatten().map(Item::from));
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(items),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .index_name(index.name)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", index.partition_key)
+            .expression_attribute_values(":pk", ddb::AttributeValue::S(partition.to_owned()));
+        self.every_page(query).await
+    }
+
+    async fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", ddb::AttributeValue::S(pk.to_owned()))
+            .expression_attribute_values(":prefix", ddb::AttributeValue::S(sk_prefix.to_owned()))
+            .consistent_read(true);
+        self.every_page(query).await
+    }
+
+    async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item.into()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| self.failure(e))?;
+        Ok(output.attributes.filter(|a| !a.is_empty()).map(Item::from))
+    }
+
+    async fn remove(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.name)
+            .set_key(Some(aws_key(key)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| self.failure(e))?;
+        Ok(output.attributes.filter(|a| !a.is_empty()).map(Item::from))
     }
 
     async fn write(&self, mut writes: Vec<Write>) -> Result<(), WriteError> {

@@ -142,8 +142,23 @@ impl Table for RecreatingTable {
         self.0.query_index(index, partition).await
     }
 
+    async fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
+        self.recreate_if_found_missing().await?;
+        self.0.query(pk, sk_prefix).await
+    }
+
     async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {
         self.recreate_if_found_missing().await?;
         self.0.write(writes).await
+    }
+
+    async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {
+        self.recreate_if_found_missing().await?;
+        self.0.replace(item).await
+    }
+
+    async fn remove(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.recreate_if_found_missing().await?;
+        self.0.remove(key).await
     }
 }

@@ -1,0 +1,143 @@
+//! The `customers` family: the tenant's own account, `/api/Customers/...` (its function:
+//! `functions/customers`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Response};
+use serde_json::{Map, Value};
+
+use crate::domain::customer::{Channel, ChannelBody, ProviderSecrets};
+use crate::domain::errors::FieldErrors;
+use crate::domain::parse_id;
+use crate::error::ApiError;
+use crate::http::request::{Call, Caller};
+use crate::http::response::{created, json, no_content, no_store};
+use crate::http::router::{AuthPolicy, Family, Route};
+use crate::service::account;
+use crate::store::Table;
+use crate::vault::Vault;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Op {
+    Me,
+    UpdateMe,
+    Models,
+    Channels,
+    PutChannel,
+    DeleteChannel,
+    MySecrets,
+}
+
+const ROUTES: &[Route<Op>] = &[
+    Route::new(Method::GET, "/api/Customers/me", AuthPolicy::Jwt, Op::Me),
+    Route::new(
+        Method::PUT,
+        "/api/Customers/me",
+        AuthPolicy::Jwt,
+        Op::UpdateMe,
+    ),
+    Route::new(
+        Method::GET,
+        "/api/Customers/models",
+        AuthPolicy::Jwt,
+        Op::Models,
+    ),
+    Route::new(
+        Method::GET,
+        "/api/Customers/channels",
+        AuthPolicy::Jwt,
+        Op::Channels,
+    ),
+    Route::new(
+        Method::PUT,
+        "/api/Customers/channels/{channelID}",
+        AuthPolicy::Jwt,
+        Op::PutChannel,
+    ),
+    Route::new(
+        Method::DELETE,
+        "/api/Customers/channels/{channelID}",
+        AuthPolicy::Jwt,
+        Op::DeleteChannel,
+    ),
+    Route::new(
+        Method::GET,
+        "/api/Customers/my-secrets",
+        AuthPolicy::PhoneJwt,
+        Op::MySecrets,
+    ),
+];
+
+pub struct Customers {
+    table: Arc<dyn Table>,
+    vault: Arc<Vault>,
+}
+
+impl Customers {
+    pub fn new(table: Arc<dyn Table>, vault: Arc<Vault>) -> Self {
+        Customers { table, vault }
+    }
+}
+
+/// The `{channelID}` of a route: a positive integer of at most 2^53 - 1, else 400.
+fn channel_id(call: &Call<'_>) -> Result<u64, ApiError> {
+    parse_id(call.param("channelID")?)
+        .map_err(|m| ApiError::Validation(FieldErrors::single("channelID", m)))
+}
+
+#[async_trait]
+impl Family for Customers {
+    type Op = Op;
+
+    fn routes(&self) -> &'static [Route<Op>] {
+        ROUTES
+    }
+
+    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
+        let table = self.table.as_ref();
+        let tenant = call.tenant()?;
+        match op {
+            Op::Me => {
+                let account = account::load(table, tenant).await?;
+                Ok(no_store(json(StatusCode::OK, &account.view(tenant))?))
+            }
+            Op::UpdateMe => {
+                let body: Map<String, Value> = call.json()?;
+                let account = account::update(table, &self.vault, tenant, &body).await?;
+                Ok(no_store(json(StatusCode::OK, &account.view(tenant))?))
+            }
+            Op::Models => json(StatusCode::OK, &account::models(table, tenant).await?),
+            Op::Channels => {
+                let items = account::channels(table, tenant).await?;
+                json(StatusCode::OK, &serde_json::json!({ "items": items }))
+            }
+            Op::PutChannel => {
+                let id = channel_id(call)?;
+                let body: ChannelBody = call.json()?;
+                let channel = Channel::parse(id, &body)?;
+                match account::put_channel(table, tenant, &channel).await? {
+                    true => created(&format!("/api/Customers/channels/{id}"), &channel),
+                    false => json(StatusCode::OK, &channel),
+                }
+            }
+            Op::DeleteChannel => {
+                account::delete_channel(table, tenant, channel_id(call)?).await?;
+                Ok(no_content())
+            }
+            Op::MySecrets => {
+                let channel = match call.caller() {
+                    Caller::Token(principal) => {
+                        principal.phone_auth.as_ref().and_then(|p| p.channel_id)
+                    }
+                    _ => None,
+                };
+                let (account, secrets) =
+                    account::phone_secrets(table, &self.vault, tenant, channel).await?;
+                let body = ProviderSecrets::new(&account.settings, &secrets);
+                Ok(no_store(json(StatusCode::OK, &body)?))
+            }
+        }
+    }
+}
