@@ -8,13 +8,10 @@ use aws_sdk_dynamodb::config::StalledStreamProtectionConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region, SharedCredentialsProvider};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_smithy_http_client::tls;
 
 use crate::config::DynamoSettings;
 
-/// Amazon Root CA 1 to 4 and Starfield Services Root CA G2 (which cross-signs them): the roots of
-/// Amazon Trust Services, which issues the certificates of the DynamoDB and KMS endpoints.
-const AMAZON_TRUST_ROOTS: &[u8] = include_bytes!("amazon-trust-roots.pem");
+mod https;
 
 /// The configuration a client of the process's AWS services is built from, for a service at
 /// `endpoint` when it is a local one (region, credential presence and time limits are the
@@ -31,20 +28,7 @@ pub fn sdk_config(settings: &DynamoSettings, endpoint: Option<&str>) -> SdkConfi
             .clone()
             .unwrap_or_else(|| "us-east-1".into()),
     );
-    // Only the roots AWS's certificates chain to, compiled in: the system's bundle would be read
-    // (a directory walk) on the first connection, which lands in the function's init.
-    let trust = tls::TrustStore::empty().with_pem_certificate(AMAZON_TRUST_ROOTS);
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .tls_context(
-            tls::TlsContext::builder()
-                .with_trust_store(trust)
-                .build()
-                .expect("the compiled-in trust roots are valid PEM"),
-        )
-        .build_https();
+    let https = https::Https::new(settings.timeouts.connect, endpoint.is_some());
     let credentials = if endpoint.is_some() && !settings.credentials_in_env {
         SharedCredentialsProvider::new(Credentials::new("local", "local", None, None, "local"))
     } else {
@@ -59,8 +43,8 @@ pub fn sdk_config(settings: &DynamoSettings, endpoint: Option<&str>) -> SdkConfi
         // watchdog would only add an interceptor and timers to each request.
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .timeout_config(
+            // The connect timeout is the HTTPS client's own.
             TimeoutConfig::builder()
-                .connect_timeout(settings.timeouts.connect)
                 .operation_attempt_timeout(settings.timeouts.attempt)
                 .operation_timeout(settings.timeouts.operation)
                 .build(),
@@ -99,20 +83,5 @@ where
         }
         SdkError::ServiceError(e) => e.err().code().is_some_and(|c| RETRYABLE.contains(&c)),
         _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-
-    #[test]
-    fn the_compiled_in_trust_roots_are_five_certificates() {
-        let roots = CertificateDer::pem_slice_iter(super::AMAZON_TRUST_ROOTS)
-            .collect::<Result<Vec<_>, _>>()
-            .expect("valid PEM");
-        assert_eq!(roots.len(), 5);
-        assert!(roots.iter().all(|der| der.len() > 400));
     }
 }

@@ -1,0 +1,217 @@
+//! The HTTPS client of the AWS SDK clients: HTTP/1.1 over rustls (on ring, which the JWT
+//! verifier already links) through hyper, trusting only the compiled-in roots. The SDK's own
+//! client also speaks HTTP/2, which DynamoDB and KMS do not need (h2 would add 140 KB to every
+//! function), and its builder cannot be given an HTTP/1-only connector.
+
+use std::error::Error;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::retry::ErrorKind;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
+use hyper_util::rt::TokioExecutor;
+use rustls::RootCertStore;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+/// Amazon Root CA 1 to 4 and Starfield Services Root CA G2 (which cross-signs them): the roots of
+/// Amazon Trust Services, which issues the certificates of the DynamoDB and KMS endpoints.
+const AMAZON_TRUST_ROOTS: &[u8] = include_bytes!("amazon-trust-roots.pem");
+
+/// One pool of keep-alive connections, shared by every request of an SDK client.
+#[derive(Clone, Debug)]
+pub struct Https {
+    client: Client<HttpsConnector<TcpConnector>, SdkBody>,
+}
+
+impl Https {
+    /// A client whose connections are established within `connect_timeout`. `https` only, or
+    /// plain `http` too (a local endpoint such as moto).
+    pub fn new(connect_timeout: Duration, allow_http: bool) -> Self {
+        Self::trusting(trust_roots(), connect_timeout, allow_http)
+    }
+
+    fn trusting(roots: RootCertStore, connect_timeout: Duration, allow_http: bool) -> Self {
+        let mut tcp = TcpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(Some(connect_timeout));
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
+        let builder = match allow_http {
+            true => builder.https_or_http(),
+            false => builder.https_only(),
+        };
+        let connector = builder.enable_http1().wrap_connector(tcp);
+        Https {
+            client: Client::builder(TokioExecutor::new()).build(connector),
+        }
+    }
+}
+
+/// The compiled-in roots: the system's bundle would be read (a directory walk) on the first
+/// connection, which lands in the function's init.
+fn trust_roots() -> RootCertStore {
+    let mut roots = RootCertStore::empty();
+    let certificates = CertificateDer::pem_slice_iter(AMAZON_TRUST_ROOTS).flatten();
+    roots.add_parsable_certificates(certificates);
+    roots
+}
+
+impl HttpConnector for Https {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let request = match request.try_into_http1x() {
+            Ok(request) => request,
+            Err(error) => {
+                return HttpConnectorFuture::ready(Err(ConnectorError::user(error.into())));
+            }
+        };
+        let sent = self.client.request(request);
+        HttpConnectorFuture::new(async move {
+            let response = sent.await.map_err(connector_error)?;
+            HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
+                .map_err(|error| ConnectorError::other(error.into(), None))
+        })
+    }
+}
+
+impl HttpClient for Https {
+    fn http_connector(
+        &self,
+        _settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(self.clone())
+    }
+}
+
+/// A failed exchange as the SDK's retry policy reads it: a connection that failed or broke is an
+/// I/O error (retried), a response cut short a transient one.
+fn connector_error(error: hyper_util::client::legacy::Error) -> ConnectorError {
+    let hyper_error = find_source::<hyper::Error>(&error);
+    let io = error.is_connect()
+        || find_source::<std::io::Error>(&error).is_some()
+        || hyper_error.is_some_and(|e| e.is_closed() || e.is_canceled());
+    if io {
+        return ConnectorError::io(error.into());
+    }
+    if hyper_error.is_some_and(hyper::Error::is_incomplete_message) {
+        return ConnectorError::other(error.into(), Some(ErrorKind::TransientError));
+    }
+    ConnectorError::other(error.into(), None)
+}
+
+fn find_source<'a, E: Error + 'static>(error: &'a (dyn Error + 'static)) -> Option<&'a E> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(found) = error.downcast_ref::<E>() {
+            return Some(found);
+        }
+        next = error.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+    use rustls_pki_types::PrivateKeyDer;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    #[test]
+    fn the_compiled_in_trust_roots_are_five_certificates() {
+        let roots = CertificateDer::pem_slice_iter(AMAZON_TRUST_ROOTS)
+            .collect::<Result<Vec<_>, _>>()
+            .expect("valid PEM");
+        assert_eq!(roots.len(), 5);
+        assert_eq!(trust_roots().len(), 5);
+    }
+
+    /// A TLS server on loopback with a certificate for `localhost` issued by the test CA
+    /// (`testdata/`), answering every request `200 ok`.
+    async fn tls_server() -> String {
+        let chain = CertificateDer::pem_slice_iter(include_bytes!("testdata/localhost.pem"))
+            .collect::<Result<Vec<_>, _>>()
+            .expect("the leaf certificate");
+        let key = PrivateKeyDer::from_pem_slice(include_bytes!("testdata/localhost.key"))
+            .expect("the leaf key");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("a server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let mut request = [0u8; 4096];
+                    if tls.read(&mut request).await.is_ok_and(|n| n > 0) {
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        drop(tls.write_all(answer).await);
+                        drop(tls.shutdown().await);
+                    }
+                });
+            }
+        });
+        format!("https://localhost:{port}/")
+    }
+
+    fn get(url: &str) -> HttpRequest {
+        let request = lambda_http::http::Request::get(url)
+            .body(SdkBody::empty())
+            .expect("a request");
+        HttpRequest::try_from(request).expect("an SDK request")
+    }
+
+    #[tokio::test]
+    async fn requests_go_over_tls_to_servers_the_roots_trust_only() {
+        let url = tls_server().await;
+        let mut test_ca = RootCertStore::empty();
+        test_ca.add_parsable_certificates(
+            CertificateDer::pem_slice_iter(include_bytes!("testdata/ca.pem")).flatten(),
+        );
+        let trusting = Https::trusting(test_ca, Duration::from_secs(1), false);
+        let response = trusting.call(get(&url)).await.expect("a response over TLS");
+        assert_eq!(response.status().as_u16(), 200);
+        let body = response.into_body().collect().await.expect("the body");
+        assert_eq!(body.to_bytes().as_ref(), b"ok");
+
+        // With the Amazon roots the same server is refused, as an I/O failure, not a panic.
+        let deployed = Https::new(Duration::from_secs(1), false);
+        let refused = deployed
+            .call(get(&url))
+            .await
+            .expect_err("an untrusted server");
+        assert!(refused.is_io(), "{refused:?}");
+        // And an https-only client refuses plain http.
+        let plain = deployed.call(get("http://localhost:1/")).await;
+        assert!(plain.is_err());
+    }
+}
