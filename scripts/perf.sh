@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-test-tools.sh
-cargo build --release --quiet -p end-users -p local-api -p bench -p hello-lambda -p hello-hyper
+cargo build --release --quiet -p end-users -p customers -p local-api -p bench -p hello-lambda -p hello-hyper
 exec .venv/bin/python bench/perf/harness.py

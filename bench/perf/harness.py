@@ -273,19 +273,30 @@ def load(url, token, requests):
     return float(output.split()[0])
 
 
+def customers_event_and_env():
+    """GET /api/Customers/me, with the local secrets key of events/env.json."""
+    with open(os.path.join(ROOT, "events", "get-customer.json")) as f:
+        event = json.load(f)
+    with open(os.path.join(ROOT, "events", "env.json")) as f:
+        key = json.load(f)["CustomersFunction"]["SECRETS_LOCAL_KEY"]
+    return event, {"WARM_STORE_AT_INIT": "false", "SECRETS_LOCAL_KEY": key}
+
+
 def lambda_figures(proxy_port, end_user_id):
     event = get_event(end_user_id)
+    customers_event, customers_env = customers_event_and_env()
     functions = {
-        "end-users": (os.path.join(RELEASE, "end-users"), {"WARM_STORE_AT_INIT": "false"}),
-        "end-users, warm-up at init": (os.path.join(RELEASE, "end-users"), {}),
-        "bare lambda_http": (os.path.join(RELEASE, "hello-lambda"), {}),
+        "end-users": (os.path.join(RELEASE, "end-users"), {"WARM_STORE_AT_INIT": "false"}, event),
+        "end-users, warm-up at init": (os.path.join(RELEASE, "end-users"), {}, event),
+        "customers": (os.path.join(RELEASE, "customers"), customers_env, customers_event),
+        "bare lambda_http": (os.path.join(RELEASE, "hello-lambda"), {}, event),
     }
     if BEFORE:
-        functions["before"] = (BEFORE, {})
+        functions["before"] = (BEFORE, {}, event)
     runs = {name: [] for name in functions}
     for n in range(RUNS):
-        for name, (binary, env) in functions.items():
-            runs[name].append(run_function(binary, event, proxy_port, env))
+        for name, (binary, env, function_event) in functions.items():
+            runs[name].append(run_function(binary, function_event, proxy_port, env))
         print(f"  lambda run {n + 1}/{RUNS} done", file=sys.stderr)
     return {name: {key: statistics.median(r[key] for r in figures) for key in figures[0]} for name, figures in runs.items()}
 
@@ -362,6 +373,17 @@ def report(figures, served):
     print(f"Perf harness: medians of {RUNS} alternating cold starts, {WARM_INVOKES} warm invokes each (DynamoDB: moto behind a timing proxy)")
     print(f"{'figure':<46} {'end-users':>16} {'bare baseline':>16} {'ratio':>7}  goal")
     for name, value, base, ratio, goal in rows:
+        print(f"{name:<46} {value:>16} {base:>16} {ratio:>6.2f}x  {goal}")
+    customers = figures["customers"]
+    print("\nThe customers function in the same run (GET /api/Customers/me; warm-up at init off):")
+    for name, value, base, ratio, goal in [
+        ("init: spawn to first /next", ms(customers["init"]), ms(bare["init"]), customers["init"] / bare["init"], "<= 1.5x"),
+        ("first invoke minus its DynamoDB time", ms(customers["first"] - customers["first_store"]), ms(bare["first"]), (customers["first"] - customers["first_store"]) / bare["first"], ""),
+        ("warm invoke / its own DynamoDB time", f"{customers['warm'] / customers['warm_store']:.2f}", "", customers["warm"] / customers["warm_store"], "<= 1.10"),
+        ("CPU per warm invoke", ms(customers["cpu"]), ms(bare["cpu"]), customers["cpu"] / bare["cpu"] if bare["cpu"] else float("inf"), "<= 2x"),
+        (f"peak RSS after {WARM_INVOKES} invokes", f"{customers['rss']:.1f} MiB", f"{bare['rss']:.1f} MiB", customers["rss"] / bare["rss"], "<= 24 MiB"),
+        ("stripped binary customers", f"{size('customers'):,} B", f"{size('hello-lambda'):,} B", size("customers") / size("hello-lambda"), "<= 6,000,000 B"),
+    ]:
         print(f"{name:<46} {value:>16} {base:>16} {ratio:>6.2f}x  {goal}")
     if before:
         print(f"\nThe same run, {BEFORE} (before) beside end-users:")

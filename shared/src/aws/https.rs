@@ -4,7 +4,7 @@
 //! function), and its builder cannot be given an HTTP/1-only connector.
 
 use std::error::Error;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::{
@@ -27,41 +27,59 @@ use rustls_pki_types::pem::PemObject;
 /// Amazon Trust Services, which issues the certificates of the DynamoDB and KMS endpoints.
 const AMAZON_TRUST_ROOTS: &[u8] = include_bytes!("amazon-trust-roots.pem");
 
-/// One pool of keep-alive connections, shared by every request of an SDK client.
+type Pool = Client<HttpsConnector<TcpConnector>, SdkBody>;
+
+/// One pool of keep-alive connections, shared by every request of an SDK client; built at its
+/// first request (the TLS set-up stays out of a function's init unless it warms up there).
 #[derive(Clone, Debug)]
 pub struct Https {
-    client: Client<HttpsConnector<TcpConnector>, SdkBody>,
+    pool: Arc<OnceLock<Pool>>,
+    roots: fn() -> RootCertStore,
+    connect_timeout: Duration,
+    allow_http: bool,
 }
 
 impl Https {
     /// A client whose connections are established within `connect_timeout`. `https` only, or
     /// plain `http` too (a local endpoint such as moto).
     pub fn new(connect_timeout: Duration, allow_http: bool) -> Self {
-        Self::trusting(trust_roots(), connect_timeout, allow_http)
+        Self::trusting(trust_roots, connect_timeout, allow_http)
     }
 
-    fn trusting(roots: RootCertStore, connect_timeout: Duration, allow_http: bool) -> Self {
-        let mut tcp = TcpConnector::new();
-        tcp.enforce_http(false);
-        tcp.set_nodelay(true);
-        tcp.set_connect_timeout(Some(connect_timeout));
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
-        let builder = match allow_http {
-            true => builder.https_or_http(),
-            false => builder.https_only(),
-        };
-        let connector = builder.enable_http1().wrap_connector(tcp);
+    fn trusting(roots: fn() -> RootCertStore, connect_timeout: Duration, allow_http: bool) -> Self {
         Https {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            pool: Arc::new(OnceLock::new()),
+            roots,
+            connect_timeout,
+            allow_http,
         }
     }
+
+    fn pool(&self) -> &Pool {
+        self.pool
+            .get_or_init(|| build_pool((self.roots)(), self.connect_timeout, self.allow_http))
+    }
+}
+
+fn build_pool(roots: RootCertStore, connect_timeout: Duration, allow_http: bool) -> Pool {
+    let mut tcp = TcpConnector::new();
+    tcp.enforce_http(false);
+    tcp.set_nodelay(true);
+    tcp.set_connect_timeout(Some(connect_timeout));
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("ring supports the default TLS versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
+    let builder = match allow_http {
+        true => builder.https_or_http(),
+        false => builder.https_only(),
+    };
+    let connector = builder.enable_http1().wrap_connector(tcp);
+    Client::builder(TokioExecutor::new()).build(connector)
 }
 
 /// The compiled-in roots: the system's bundle would be read (a directory walk) on the first
@@ -81,7 +99,7 @@ impl HttpConnector for Https {
                 return HttpConnectorFuture::ready(Err(ConnectorError::user(error.into())));
             }
         };
-        let sent = self.client.request(request);
+        let sent = self.pool().request(request);
         HttpConnectorFuture::new(async move {
             let response = sent.await.map_err(connector_error)?;
             HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
@@ -193,10 +211,13 @@ mod tests {
     #[tokio::test]
     async fn requests_go_over_tls_to_servers_the_roots_trust_only() {
         let url = tls_server().await;
-        let mut test_ca = RootCertStore::empty();
-        test_ca.add_parsable_certificates(
-            CertificateDer::pem_slice_iter(include_bytes!("testdata/ca.pem")).flatten(),
-        );
+        let test_ca = || {
+            let mut roots = RootCertStore::empty();
+            roots.add_parsable_certificates(
+                CertificateDer::pem_slice_iter(include_bytes!("testdata/ca.pem")).flatten(),
+            );
+            roots
+        };
         let trusting = Https::trusting(test_ca, Duration::from_secs(1), false);
         let response = trusting.call(get(&url)).await.expect("a response over TLS");
         assert_eq!(response.status().as_u16(), 200);
