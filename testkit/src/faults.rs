@@ -73,8 +73,13 @@ impl Table for FaultyTable {
         self.call(self.inner.query_index(index, partition)).await
     }
 
-    async fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
-        self.call(self.inner.query(pk, sk_prefix)).await
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.call(self.inner.query(pk, sk_prefix, limit)).await
     }
 
     async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {

@@ -37,7 +37,7 @@ fn the_table_matches_the_single_table_design() {
         .skip(1)
         .map_while(|line| line.trim().strip_prefix("- "))
         .collect::<Vec<_>>();
-    assert_eq!(projected, index.projected);
+    assert_eq!(projected, answerpal::store::end_user::LISTED);
     assert!(contains(&format!(
         "AttributeName: {EXPIRES_AT}\n        Enabled: true"
     )));

@@ -78,9 +78,10 @@ impl CustomerType {
 }
 
 /// What a request says about one optional field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Change<T> {
     /// Absent or null.
+    #[default]
     Keep,
     /// `""` (or only blanks where the field is trimmed).
     Clear,
@@ -149,6 +150,24 @@ pub fn parse_lang(raw: &str) -> Result<String, String> {
         );
     }
     Ok(value.to_owned())
+}
+
+/// A value from a fixed set, matched case-insensitively on input.
+pub trait Choice: Copy + 'static {
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+
+    fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name().eq_ignore_ascii_case(raw))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|c| c.name()).collect();
+                format!("must be one of {}", names.join(", "))
+            })
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod fields;
 pub mod ids;
 pub mod page;
 pub mod secret;
+pub mod ticket;
 pub mod uid;
 
 pub use secret::Secret;
@@ -60,6 +61,10 @@ impl Timestamp {
 
     pub fn unix_seconds(self) -> i64 {
         self.0
+    }
+
+    pub fn from_unix_seconds(seconds: i64) -> Self {
+        Timestamp(seconds)
     }
 }
 

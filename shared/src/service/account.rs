@@ -72,7 +72,7 @@ pub async fn models(table: &dyn Table, tenant: TenantId) -> Result<Vec<&'static 
 /// The tenant's channels by `channelID`: one query.
 pub async fn channels(table: &dyn Table, tenant: TenantId) -> Result<Vec<Channel>, ApiError> {
     let items = table
-        .query(&account::tenant_partition(tenant), channel::PREFIX)
+        .query(&account::tenant_partition(tenant), channel::PREFIX, None)
         .await?;
     Ok(items
         .into_iter()

@@ -45,6 +45,140 @@ where
     concurrent_creates_of_one_key_have_one_winner(Arc::new(make().await)).await;
     prefix_queries_return_one_partition_in_sort_key_order(&make().await).await;
     replace_and_remove_return_the_previous_item(&make().await).await;
+    updates_set_add_and_remove_under_their_condition(&make().await).await;
+}
+
+fn update(
+    key: &Key,
+    set: Vec<(&'static str, AttributeValue)>,
+    add: Vec<(&'static str, i64)>,
+    remove: Vec<&'static str>,
+    condition: Option<Condition>,
+) -> Write {
+    Write::Update {
+        key: key.clone(),
+        set,
+        add,
+        remove,
+        condition,
+    }
+}
+
+async fn updates_set_add_and_remove_under_their_condition(table: &dyn Table) {
+    let key = Key::new("T#1#TK#9", "TICKET");
+    let open = || {
+        Some(Condition::Equals {
+            attribute: "isClosed",
+            value: AttributeValue::Bool(false),
+        })
+    };
+    // A conditional update of a missing item fails and creates nothing.
+    let missing = table
+        .write(vec![update(
+            &key,
+            vec![],
+            vec![("messageCount", 1)],
+            vec![],
+            open(),
+        )])
+        .await;
+    assert!(
+        matches!(missing, Err(WriteError::ConditionFailed { .. })),
+        "{missing:?}"
+    );
+    assert_eq!(table.get(&key).await.expect("get"), None);
+
+    let seeded = item(
+        &key.pk,
+        &key.sk,
+        &[
+            ("isClosed", AttributeValue::Bool(false)),
+            ("messageCount", number(2)),
+            ("subject", AttributeValue::S("hello".into())),
+            ("purgeAt", number(5)),
+        ],
+    );
+    table.write(vec![put(seeded, None)]).await.expect("seed");
+    let counted = vec![
+        update(
+            &key,
+            vec![("subject", AttributeValue::S("re: hello".into()))],
+            vec![("messageCount", 1), ("version", 1)],
+            vec!["purgeAt"],
+            open(),
+        ),
+        put(item("T#1#TK#9", "MSG#1", &[]), Some(Condition::NotExists)),
+    ];
+    table
+        .write(counted)
+        .await
+        .expect("an update in a transaction");
+    table
+        .write(vec![update(
+            &key,
+            vec![],
+            vec![("messageCount", 1)],
+            vec![],
+            open(),
+        )])
+        .await
+        .expect("an update alone");
+    let after = table.get(&key).await.expect("get").expect("the item");
+    assert_eq!(after.get("messageCount"), Some(&number(4)));
+    assert_eq!(
+        after.get("version"),
+        Some(&number(1)),
+        "a missing number counts as 0"
+    );
+    assert_eq!(
+        after.get("subject"),
+        Some(&AttributeValue::S("re: hello".into()))
+    );
+    assert_eq!(after.get("purgeAt"), None);
+    assert!(
+        table
+            .get(&Key::new("T#1#TK#9", "MSG#1"))
+            .await
+            .expect("get")
+            .is_some()
+    );
+
+    let closed = vec![update(
+        &key,
+        vec![("isClosed", AttributeValue::Bool(true))],
+        vec![],
+        vec![],
+        open(),
+    )];
+    table.write(closed).await.expect("close");
+    let refused = table
+        .write(vec![
+            update(&key, vec![], vec![("messageCount", 1)], vec![], open()),
+            put(item("T#1#TK#9", "MSG#2", &[]), Some(Condition::NotExists)),
+        ])
+        .await;
+    match refused {
+        Err(WriteError::ConditionFailed { failed }) => assert_eq!(failed[0].index, 0),
+        other => panic!("expected the update's condition to fail, got {other:?}"),
+    }
+    assert!(
+        table
+            .get(&Key::new("T#1#TK#9", "MSG#2"))
+            .await
+            .expect("get")
+            .is_none()
+    );
+    // An unconditional update creates its item.
+    let fresh = Key::new("T#1#C", "COUNTER");
+    table
+        .write(vec![update(&fresh, vec![], vec![("n", 3)], vec![], None)])
+        .await
+        .expect("create by update");
+    let created = table.get(&fresh).await.expect("get").expect("created");
+    assert_eq!(
+        (created.get("n"), Key::of(&created)),
+        (Some(&number(3)), Some(fresh))
+    );
 }
 
 async fn prefix_queries_return_one_partition_in_sort_key_order(table: &dyn Table) {
@@ -58,7 +192,7 @@ async fn prefix_queries_return_one_partition_in_sort_key_order(table: &dyn Table
     ]
     .map(|(pk, sk)| put(item(pk, sk, &[("n", number(1))]), None));
     table.write(writes.to_vec()).await.expect("seed");
-    let found = table.query("T#1", "CHANNEL#").await.expect("query");
+    let found = table.query("T#1", "CHANNEL#", None).await.expect("query");
     let keys: Vec<String> = found
         .iter()
         .filter_map(Key::of)
@@ -75,11 +209,16 @@ async fn prefix_queries_return_one_partition_in_sort_key_order(table: &dyn Table
     assert_eq!(found[0].get("n"), Some(&number(1)), "whole items");
     assert!(
         table
-            .query("T#2", "CHANNEL#")
+            .query("T#2", "CHANNEL#", None)
             .await
             .expect("query")
             .is_empty()
     );
+    let first_two = table
+        .query("T#1", "CHANNEL#", Some(2))
+        .await
+        .expect("query");
+    assert_eq!(first_two, found[..2].to_vec());
 }
 
 async fn replace_and_remove_return_the_previous_item(table: &dyn Table) {

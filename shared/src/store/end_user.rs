@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use super::item::{decode, encode, keyed, number};
 use super::transaction::Transaction;
 use super::{
-    AttributeValue, Condition, Index, Item, Key, StoreError, Write, customer_ref, id_block, owner,
-    uid_index,
+    AttributeValue, Condition, Index, Item, Key, Projection, StoreError, Write, customer_ref,
+    id_block, owner, uid_index,
 };
 use crate::domain::end_user::{EndUser, EndUserSummary};
 use crate::domain::ids::IdBlock;
@@ -25,7 +25,7 @@ pub const BY_TENANT: Index = Index {
     name: "GSI1",
     partition_key: "GSI1PK",
     sort_key: "GSI1SK",
-    projected: &[
+    projection: Projection::Include(&[
         "endUserID",
         "firstname",
         "lastname",
@@ -35,7 +35,13 @@ pub const BY_TENANT: Index = Index {
         "uids",
         "createdAt",
         "updatedAt",
-    ],
+    ]),
+};
+
+/// The attributes [`BY_TENANT`] holds.
+pub const LISTED: &[&str] = match BY_TENANT.projection {
+    Projection::Include(names) => names,
+    Projection::All => &[],
 };
 
 pub fn key(tenant: TenantId, end_user_id: u64) -> Key {
@@ -166,7 +172,7 @@ mod tests {
         let tenant = TenantId::new(1).expect("tenant");
         let item = to_item(tenant, &user()).expect("encode");
         let mut projected = Item::default();
-        for name in BY_TENANT.projected {
+        for name in LISTED {
             if let Some(value) = item.get(*name) {
                 projected.insert((*name).to_owned(), value.clone());
             }

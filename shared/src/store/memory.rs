@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use super::{
     AttributeValue, Condition, EXPIRES_AT, FailedCondition, INDEXES, Index, Item, Key,
-    MAX_BATCH_GET, MAX_WRITES, PK, SK, StoreError, Table, Write, WriteError,
+    MAX_BATCH_GET, MAX_WRITES, PK, Projection, SK, StoreError, Table, Write, WriteError,
 };
 
 /// One entry of a secondary index: index, partition value, sort value, item key.
@@ -40,9 +40,13 @@ fn expiry(item: &Item) -> Option<i64> {
 
 /// The attributes `index` holds of `item`: the table's keys, its own, and the projected ones.
 fn projection(index: &Index, item: &Item) -> Item {
+    let included = match index.projection {
+        Projection::All => return item.clone(),
+        Projection::Include(names) => names,
+    };
     let keys = [PK, SK, index.partition_key, index.sort_key];
     let mut projected = Item::default();
-    for name in keys.iter().chain(index.projected) {
+    for name in keys.iter().chain(included) {
         if let Some(value) = item.get(*name) {
             projected.insert((*name).to_owned(), value.clone());
         }
@@ -147,6 +151,35 @@ impl MemoryTable {
     }
 }
 
+/// `item` with an update's changes, as DynamoDB applies `SET`, `ADD` and `REMOVE`.
+fn updated(
+    item: &mut Item,
+    set: Vec<(&'static str, AttributeValue)>,
+    add: Vec<(&'static str, i64)>,
+    remove: Vec<&'static str>,
+) -> Result<(), StoreError> {
+    for (name, value) in set {
+        item.insert(name.to_owned(), value);
+    }
+    for (name, amount) in add {
+        let current = match item.get(name) {
+            None => 0,
+            Some(AttributeValue::N(n)) => n
+                .parse::<i64>()
+                .map_err(|_| StoreError::Internal(format!("{name} is not an integer")))?,
+            Some(_) => return Err(StoreError::Internal(format!("{name} is not a number"))),
+        };
+        item.insert(
+            name.to_owned(),
+            AttributeValue::N((current + amount).to_string()),
+        );
+    }
+    for name in remove {
+        item.remove(name);
+    }
+    Ok(())
+}
+
 fn holds(condition: &Condition, existing: Option<&Item>) -> bool {
     match (condition, existing) {
         (Condition::NotExists, existing) => existing.is_none(),
@@ -190,12 +223,18 @@ impl Table for MemoryTable {
             .collect())
     }
 
-    async fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
         let state = self.lock()?;
         Ok(state
             .items
             .range(Key::new(pk, sk_prefix)..)
             .take_while(|(key, _)| key.pk == pk && key.sk.starts_with(sk_prefix))
+            .take(limit.unwrap_or(usize::MAX))
             .map(|(_, item)| item.clone())
             .collect())
     }
@@ -242,11 +281,8 @@ impl Table for MemoryTable {
             .zip(&keys)
             .enumerate()
             .filter_map(|(index, (write, key))| {
-                let condition = match write {
-                    Write::Put { condition, .. } | Write::Delete { condition, .. } => condition,
-                };
                 let existing = state.items.get(key);
-                match condition {
+                match write.condition() {
                     Some(c) if !holds(c, existing) => Some(FailedCondition {
                         index,
                         existing: existing.cloned(),
@@ -262,6 +298,16 @@ impl Table for MemoryTable {
             match write {
                 Write::Put { item, .. } => state.put(key, item),
                 Write::Delete { .. } => state.remove(&key),
+                Write::Update {
+                    set, add, remove, ..
+                } => {
+                    let mut item = match state.items.get(&key) {
+                        Some(item) => item.clone(),
+                        None => super::item::keyed(key.clone(), Item::default()),
+                    };
+                    updated(&mut item, set, add, remove)?;
+                    state.put(key, item);
+                }
             }
         }
         Ok(())

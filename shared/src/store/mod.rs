@@ -39,8 +39,16 @@ pub struct Index {
     pub partition_key: &'static str,
     /// A number attribute.
     pub sort_key: &'static str,
-    /// Attributes the index holds besides the table's and its own keys (INCLUDE projection).
-    pub projected: &'static [&'static str],
+    pub projection: Projection,
+}
+
+/// What an index holds of an item besides the table's and its own keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Projection {
+    /// These attributes.
+    Include(&'static [&'static str]),
+    /// Every attribute.
+    All,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -89,13 +97,31 @@ pub enum Write {
         key: Key,
         condition: Option<Condition>,
     },
+    /// Changes some attributes of an item in place (creating it when missing, unless the
+    /// condition asks for it): counters grow without the writer reading them first.
+    Update {
+        key: Key,
+        set: Vec<(&'static str, AttributeValue)>,
+        /// Numbers added to (a missing attribute counts as 0).
+        add: Vec<(&'static str, i64)>,
+        remove: Vec<&'static str>,
+        condition: Option<Condition>,
+    },
 }
 
 impl Write {
     pub fn key(&self) -> Option<Key> {
         match self {
             Write::Put { item, .. } => Key::of(item),
-            Write::Delete { key, .. } => Some(key.clone()),
+            Write::Delete { key, .. } | Write::Update { key, .. } => Some(key.clone()),
+        }
+    }
+
+    pub fn condition(&self) -> Option<&Condition> {
+        match self {
+            Write::Put { condition, .. }
+            | Write::Delete { condition, .. }
+            | Write::Update { condition, .. } => condition.as_ref(),
         }
     }
 }
@@ -146,9 +172,14 @@ pub trait Table: Send + Sync {
     /// projected attributes only. Eventually consistent on DynamoDB.
     async fn query_index(&self, index: &Index, partition: &str) -> Result<Vec<Item>, StoreError>;
 
-    /// Every item of the partition `pk` whose sort key starts with `sk_prefix`, ascending by
-    /// sort key, strongly consistent.
-    async fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError>;
+    /// The items of the partition `pk` whose sort key starts with `sk_prefix`, ascending by sort
+    /// key, strongly consistent: every one, or the first `limit`.
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError>;
 
     /// Applies up to [`MAX_WRITES`] writes on distinct keys all together or not at all.
     async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError>;

@@ -4,10 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::domain::errors::FieldErrors;
-use crate::domain::fields::{Change, TextRule};
+use crate::domain::fields::{Change, Choice, TextRule};
 use crate::domain::uid::{Uid, UidType};
-
-use super::settings::Choice;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChannelType {

@@ -8,27 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::models::Usage;
 use super::secrets::{Sealed, SecretField, SecretValues};
 use crate::domain::TenantId;
+use crate::domain::fields::Choice;
 
 /// `ticketCleanupRetentionDays` of a tenant that never set it.
 pub const DEFAULT_RETENTION_DAYS: u16 = 90;
-
-/// A setting with a fixed set of values, matched case-insensitively on input.
-pub trait Choice: Copy + 'static {
-    const ALL: &'static [Self];
-    fn name(self) -> &'static str;
-
-    fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|c| c.name().eq_ignore_ascii_case(raw))
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|c| c.name()).collect();
-                format!("must be one of {}", names.join(", "))
-            })
-    }
-}
 
 /// How the outbound API connector authenticates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,11 +9,9 @@ use serde_json::{Map, Value};
 
 use super::models::Catalog;
 use super::secrets::SecretField;
-use super::settings::{
-    ApiAuthenticationType, Choice, DEFAULT_RETENTION_DAYS, EmailProviderType, Settings,
-};
+use super::settings::{ApiAuthenticationType, DEFAULT_RETENTION_DAYS, EmailProviderType, Settings};
 use crate::domain::errors::FieldErrors;
-use crate::domain::fields::Change;
+use crate::domain::fields::{Change, Choice};
 use crate::domain::{MAX_ID, Secret, TenantId};
 
 /// Longest text setting, URL, secret (in characters).

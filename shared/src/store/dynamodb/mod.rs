@@ -17,16 +17,17 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     self as ddb, Delete, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem,
+    TransactWriteItem, Update,
 };
 
 pub use client::{CallCounter, client};
 
 use super::{
-    Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, PK, SK, StoreError, Table, Write,
-    WriteError,
+    AttributeValue, Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, PK, SK,
+    StoreError, Table, Write, WriteError,
 };
 
 type AwsItem = HashMap<String, ddb::AttributeValue>;
@@ -109,6 +110,77 @@ fn expression(condition: &Condition) -> Expression {
     }
 }
 
+/// The `SET`/`ADD`/`REMOVE` expression of an update, with its names and values.
+fn update_expression(
+    set: Vec<(&'static str, AttributeValue)>,
+    add: Vec<(&'static str, i64)>,
+    remove: Vec<&'static str>,
+) -> Expression {
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    let mut clauses = Vec::new();
+    let mut assignments = Vec::new();
+    for (n, (name, value)) in set.into_iter().enumerate() {
+        names.insert(format!("#s{n}"), name.to_owned());
+        values.insert(format!(":s{n}"), value.into());
+        assignments.push(format!("#s{n} = :s{n}"));
+    }
+    if !assignments.is_empty() {
+        clauses.push(format!("SET {}", assignments.join(", ")));
+    }
+    let mut additions = Vec::new();
+    for (n, (name, amount)) in add.into_iter().enumerate() {
+        names.insert(format!("#n{n}"), name.to_owned());
+        values.insert(format!(":n{n}"), ddb::AttributeValue::N(amount.to_string()));
+        additions.push(format!("#n{n} :n{n}"));
+    }
+    if !additions.is_empty() {
+        clauses.push(format!("ADD {}", additions.join(", ")));
+    }
+    let mut removals = Vec::new();
+    for (n, name) in remove.into_iter().enumerate() {
+        names.insert(format!("#r{n}"), name.to_owned());
+        removals.push(format!("#r{n}"));
+    }
+    if !removals.is_empty() {
+        clauses.push(format!("REMOVE {}", removals.join(", ")));
+    }
+    Expression {
+        text: clauses.join(" "),
+        names,
+        values: (!values.is_empty()).then_some(values),
+    }
+}
+
+/// An update's expression and its condition's, their names and values merged.
+fn update_parts(
+    set: Vec<(&'static str, AttributeValue)>,
+    add: Vec<(&'static str, i64)>,
+    remove: Vec<&'static str>,
+    condition: Option<&Condition>,
+) -> (
+    String,
+    Option<String>,
+    HashMap<String, String>,
+    Option<AwsItem>,
+) {
+    let update = update_expression(set, add, remove);
+    let mut names = update.names;
+    let mut values = update.values.unwrap_or_default();
+    let condition = condition.map(|c| {
+        let e = expression(c);
+        names.extend(e.names);
+        values.extend(e.values.unwrap_or_default());
+        e.text
+    });
+    (
+        update.text,
+        condition,
+        names,
+        (!values.is_empty()).then_some(values),
+    )
+}
+
 /// Sets a write's condition on any of the SDK's put and delete builders (their setters share
 /// names, not a trait), asking for the item met when the condition fails.
 macro_rules! conditioned {
@@ -124,6 +196,29 @@ macro_rules! conditioned {
 
 fn transact_item(write: Write, table: &str) -> Result<TransactWriteItem, StoreError> {
     Ok(match write {
+        Write::Update {
+            key,
+            set,
+            add,
+            remove,
+            condition,
+        } => {
+            let (expression, condition, names, values) =
+                update_parts(set, add, remove, condition.as_ref());
+            let update = Update::builder()
+                .table_name(table)
+                .set_key(Some(aws_key(&key)))
+                .update_expression(expression)
+                .set_condition_expression(condition)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(values)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .build()
+                .map_err(internal)?;
+            TransactWriteItem::builder().update(update).build()
+        }
         Write::Put { item, condition } => {
             let put = Put::builder().table_name(table).set_item(Some(item.into()));
             let put = conditioned!(put, condition).build().map_err(internal)?;
@@ -192,13 +287,41 @@ impl DynamoTable {
                     DeleteItemError
                 )
             }
+            Write::Update {
+                key,
+                set,
+                add,
+                remove,
+                condition,
+            } => {
+                let (expression, condition, names, values) =
+                    update_parts(set, add, remove, condition.as_ref());
+                let update = self
+                    .client
+                    .update_item()
+                    .table_name(&self.name)
+                    .set_key(Some(aws_key(&key)))
+                    .update_expression(expression)
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(Some(names))
+                    .set_expression_attribute_values(values)
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    );
+                single_write_outcome!(self, update.send().await, UpdateItemError)
+            }
         }
     }
 }
 
 impl DynamoTable {
-    /// The items of every page of `query`.
-    async fn every_page(&self, query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
+    /// The items of every page of `query`, or its first `limit` items.
+    async fn every_page(
+        &self,
+        query: QueryFluentBuilder,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let limit = limit.unwrap_or(usize::MAX);
         let mut items = Vec::new();
         let mut start: Option<AwsItem> = None;
         loop {
@@ -210,8 +333,11 @@ impl DynamoTable {
                 .map_err(|e| self.failure(e))?;
             items.extend(output.items.into_iter().flatten().map(Item::from));
             match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(items),
+                Some(key) if !key.is_empty() && items.len() < limit => start = Some(key),
+                _ => {
+                    items.truncate(limit);
+                    return Ok(items);
+                }
             }
         }
     }
@@ -293,10 +419,15 @@ impl Table for DynamoTable {
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", index.partition_key)
             .expression_attribute_values(":pk", ddb::AttributeValue::S(partition.to_owned()));
-        self.every_page(query).await
+        self.every_page(query, None).await
     }
 
-    async fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
         let query = self
             .client
             .query()
@@ -306,8 +437,9 @@ impl Table for DynamoTable {
             .expression_attribute_names("#sk", SK)
             .expression_attribute_values(":pk", ddb::AttributeValue::S(pk.to_owned()))
             .expression_attribute_values(":prefix", ddb::AttributeValue::S(sk_prefix.to_owned()))
-            .consistent_read(true);
-        self.every_page(query).await
+            .consistent_read(true)
+            .set_limit(limit.and_then(|n| i32::try_from(n).ok()));
+        self.every_page(query, limit).await
     }
 
     async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {

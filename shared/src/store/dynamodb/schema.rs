@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{
 
 use super::{DynamoTable, classify, internal};
 use crate::store::{
-    EXPIRES_AT, INDEXES, Index, Item, Key, PK, SK, StoreError, Table, Write, WriteError,
+    self, EXPIRES_AT, INDEXES, Index, Item, Key, PK, SK, StoreError, Table, Write, WriteError,
 };
 
 impl DynamoTable {
@@ -60,14 +60,15 @@ impl DynamoTable {
                 .index_name(index.name)
                 .key_schema(key(index.partition_key, KeyType::Hash)?)
                 .key_schema(key(index.sort_key, KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::Include)
-                        .set_non_key_attributes(Some(
-                            index.projected.iter().map(|s| s.to_string()).collect(),
-                        ))
+                .projection(match index.projection {
+                    store::Projection::All => Projection::builder()
+                        .projection_type(ProjectionType::All)
                         .build(),
-                )
+                    store::Projection::Include(names) => Projection::builder()
+                        .projection_type(ProjectionType::Include)
+                        .set_non_key_attributes(Some(names.iter().map(|s| s.to_string()).collect()))
+                        .build(),
+                })
                 .build()
                 .map_err(internal)?;
             request = request
@@ -142,9 +143,14 @@ impl Table for RecreatingTable {
         self.0.query_index(index, partition).await
     }
 
-    async fn query(&self, pk: &str, sk_prefix: &str) -> Result<Vec<Item>, StoreError> {
+    async fn query(
+        &self,
+        pk: &str,
+        sk_prefix: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
         self.recreate_if_found_missing().await?;
-        self.0.query(pk, sk_prefix).await
+        self.0.query(pk, sk_prefix, limit).await
     }
 
     async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {
