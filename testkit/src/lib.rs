@@ -16,6 +16,7 @@ use answerpal::domain::{TenantId, Timestamp};
 use answerpal::families::mount_all;
 use answerpal::http::Api;
 use answerpal::http::auth::{Authenticator, hs256_token, sign_hs256};
+use answerpal::http::signature;
 use answerpal::runtime::Resources;
 use answerpal::store::dynamodb::{self, CallCounter, DynamoTable};
 use answerpal::store::memory::MemoryTable;
@@ -236,8 +237,13 @@ impl TestApi {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes: &[u8] = response.body().as_ref();
+        let xml = headers
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes() == b"text/xml");
         let body = if bytes.is_empty() {
             Value::Null
+        } else if xml {
+            Value::String(String::from_utf8_lossy(bytes).into_owned())
         } else {
             serde_json::from_slice(bytes).expect("every response body is JSON")
         };
@@ -262,6 +268,60 @@ impl TestApi {
 
     pub async fn delete(&self, path: &str, tenant: u64) -> TestResponse {
         self.send("DELETE", path, Some(tenant), None).await
+    }
+
+    /// Posts `params` to the Twilio webhook of `tenant`'s channel, signed with `auth_token` as
+    /// Twilio signs (over `http://localhost` + path: the URL the API sees in process).
+    pub async fn twilio(
+        &self,
+        tenant: u64,
+        channel: u64,
+        params: &[(&str, &str)],
+        auth_token: &str,
+    ) -> TestResponse {
+        let path = format!("/webhooks/twilio/{tenant}/{channel}");
+        let params: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let signature =
+            signature::twilio_signature(auth_token, &format!("http://localhost{path}"), &params);
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&params)
+            .finish();
+        let request = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri(&path)
+            .header("host", "localhost")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(Body::Text(body))
+            .expect("a Twilio request");
+        self.raw(request).await
+    }
+
+    /// Posts `body` to the `kind` (`email`, `webchat`) webhook of `tenant`'s channel, signed with
+    /// `secret` as `X-Webhook-Signature`.
+    pub async fn signed_webhook(
+        &self,
+        kind: &str,
+        tenant: u64,
+        channel: u64,
+        body: &Value,
+        secret: &str,
+    ) -> TestResponse {
+        let body = body.to_string();
+        let request = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri(format!("/webhooks/{kind}/{tenant}/{channel}"))
+            .header("content-type", "application/json")
+            .header(
+                "x-webhook-signature",
+                signature::sha256_header(secret, body.as_bytes()),
+            )
+            .body(Body::Text(body))
+            .expect("a webhook request");
+        self.raw(request).await
     }
 
     /// Creates an end user and returns its read DTO; panics unless 201.

@@ -6,15 +6,21 @@ use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Response};
 
+use crate::domain::customer::ChannelType;
 use crate::domain::end_user::{EndUserBody, ListQuery, SORT_FIELDS};
 use crate::domain::errors::FieldErrors;
+use crate::domain::fields::Choice;
 use crate::domain::fields::CountryCode;
 use crate::domain::page::{PageRequest, SortOrder, parse_search, parse_sort_field};
+use crate::domain::ticket::listing::SORT_FIELDS as TICKET_SORT_FIELDS;
+use crate::domain::ticket::{TicketQuery, TicketStatus};
+use crate::domain::uid::Uid;
+use crate::domain::{MAX_ID, parse_id};
 use crate::error::ApiError;
 use crate::http::request::{Call, QueryParams};
 use crate::http::response::{created, json, no_content};
 use crate::http::router::{AuthPolicy, Family, Route};
-use crate::service::end_users;
+use crate::service::{end_users, tickets};
 use crate::store::Table;
 
 use super::path_id;
@@ -27,6 +33,7 @@ pub enum Op {
     Get,
     Update,
     Delete,
+    Tickets,
 }
 
 const ROUTES: &[Route<Op>] = &[
@@ -50,6 +57,12 @@ const ROUTES: &[Route<Op>] = &[
         "/api/EndUsers/{id}",
         AuthPolicy::Jwt,
         Op::Delete,
+    ),
+    Route::new(
+        Method::GET,
+        "/api/EndUsers/{id}/tickets",
+        AuthPolicy::Jwt,
+        Op::Tickets,
     ),
 ];
 
@@ -82,6 +95,78 @@ fn list_query(query: &QueryParams) -> Result<ListQuery, ApiError> {
         sort_by,
         order,
         search,
+    })?)
+}
+
+/// A `true`/`false` filter, any case.
+fn flag(raw: Option<&str>) -> Result<Option<bool>, String> {
+    match raw.map(|r| r.trim().to_ascii_lowercase()).as_deref() {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(_) => Err("must be true or false".into()),
+    }
+}
+
+/// The query of `GET /api/EndUsers/{id}/tickets`, every invalid parameter named.
+fn ticket_query(query: &QueryParams) -> Result<TicketQuery, ApiError> {
+    let mut errors = FieldErrors::default();
+    let status = query.read("status", &mut errors, None, |raw| {
+        raw.map(TicketStatus::parse).transpose()
+    });
+    let customer_rep_id = query.read("customerRepID", &mut errors, None, |raw| match raw {
+        None => Ok(None),
+        Some(raw) => match raw.trim().parse::<u64>() {
+            Ok(0) => Ok(Some(None)),
+            Ok(id) if id <= MAX_ID => Ok(Some(Some(id))),
+            _ => Err(format!("must be 0 (unassigned) to {MAX_ID}")),
+        },
+    });
+    let channel_type = query.read("channelType", &mut errors, None, |raw| {
+        raw.map(ChannelType::parse).transpose()
+    });
+    let mut channel_ids = Vec::new();
+    for id in query.all("channelIDs").flat_map(|v| v.split(',')) {
+        match parse_id(id.trim()) {
+            Ok(id) => channel_ids.push(id),
+            Err(message) => errors.add("channelIDs", message),
+        }
+    }
+    let uids = query.read("uid", &mut errors, None, |raw| match raw.map(str::trim) {
+        None => Ok(None),
+        Some("") => Err("must not be empty".to_owned()),
+        Some(raw) => Ok(Some(
+            Uid::candidates(raw, None)
+                .into_iter()
+                .map(|uid| uid.value().to_owned())
+                .collect(),
+        )),
+    });
+    let is_closed = query.read("isClosed", &mut errors, None, flag);
+    let is_spam = query.read("isSpam", &mut errors, None, flag);
+    let search = query.read("search", &mut errors, None, parse_search);
+    let sort_by = query.read("sortBy", &mut errors, TICKET_SORT_FIELDS[0].1, |raw| {
+        parse_sort_field(raw, TICKET_SORT_FIELDS)
+    });
+    let order = query.read("sortOrder", &mut errors, SortOrder::Desc, |raw| {
+        SortOrder::parse(raw, SortOrder::Desc)
+    });
+    let page = PageRequest {
+        number: query.read("pageNumber", &mut errors, 1, PageRequest::number),
+        size: query.read("pageSize", &mut errors, 1, PageRequest::size),
+    };
+    Ok(errors.into_result(TicketQuery {
+        status,
+        customer_rep_id,
+        channel_type,
+        channel_ids,
+        uids,
+        is_closed,
+        is_spam,
+        search,
+        sort_by,
+        order,
+        page,
     })?)
 }
 
@@ -143,6 +228,14 @@ impl Family for EndUsers {
             Op::Delete => {
                 end_users::delete(table, tenant, path_id(call)?).await?;
                 Ok(no_content())
+            }
+            Op::Tickets => {
+                let id = path_id(call)?;
+                let query = ticket_query(call.query())?;
+                json(
+                    StatusCode::OK,
+                    &tickets::list(table, tenant, id, &query).await?,
+                )
             }
         }
     }

@@ -5,6 +5,8 @@
 pub mod customers;
 pub mod end_user_uids;
 pub mod end_users;
+pub mod tickets;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -19,6 +21,8 @@ use crate::runtime::Resources;
 pub use customers::Customers;
 pub use end_user_uids::EndUserUids;
 pub use end_users::EndUsers;
+pub use tickets::Tickets;
+pub use webhooks::Webhooks;
 
 /// `api` serving every family: the local server, and the suites that test the whole API. The
 /// resources must hold a vault (tenant secrets).
@@ -30,6 +34,8 @@ pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
     Ok(api
         .mount(EndUsers::new(resources.table.clone()))
         .mount(EndUserUids::new(resources.table.clone()))
+        .mount(Tickets::new(resources.table.clone()))
+        .mount(Webhooks::new(resources.table.clone(), Arc::clone(&vault)))
         .mount(Customers::new(resources.table.clone(), Arc::clone(&vault))))
 }
 

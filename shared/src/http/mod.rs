@@ -8,6 +8,7 @@ mod problem;
 pub mod request;
 pub mod response;
 pub mod router;
+pub mod signature;
 
 use std::fmt;
 use std::time::{Duration, Instant};

@@ -1,6 +1,10 @@
 //! What every family's handlers read of a request, written once: the route path without the
 //! API Gateway stage, the public URL, query parameters, and JSON or form bodies within the limit.
 
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
 use lambda_http::http::header;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
@@ -74,6 +78,14 @@ impl QueryParams {
         }
     }
 
+    /// Every value of `name`, in order (for a parameter that may repeat).
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Reads parameter `name` with `read` (its value, or `None` when absent); a repeated or
     /// invalid value is recorded under the parameter's name and `fallback` stands in.
     pub fn read<T>(
@@ -94,7 +106,7 @@ pub enum Caller {
     /// A bearer JWT.
     Token(Principal),
     /// A tenant's signature over the request (webhooks).
-    SignedBy(TenantId),
+    SignedBy(Signed),
     /// A public route.
     Anonymous,
 }
@@ -103,9 +115,46 @@ impl Caller {
     pub fn tenant(&self) -> Option<TenantId> {
         match self {
             Caller::Token(principal) => Some(principal.tenant),
-            Caller::SignedBy(tenant) => Some(*tenant),
+            Caller::SignedBy(signed) => Some(signed.tenant),
             Caller::Anonymous => None,
         }
+    }
+}
+
+/// A request its tenant signed, and what checking the signature read that the handler needs too
+/// (so the store is read once per request).
+#[derive(Clone)]
+pub struct Signed {
+    pub tenant: TenantId,
+    context: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl Signed {
+    pub fn new(tenant: TenantId) -> Self {
+        Signed {
+            tenant,
+            context: None,
+        }
+    }
+
+    pub fn with_context(tenant: TenantId, context: impl Any + Send + Sync) -> Self {
+        Signed {
+            tenant,
+            context: Some(Arc::new(context)),
+        }
+    }
+
+    /// What the check handed over, when it is a `T`.
+    pub fn context<T: Any>(&self) -> Option<&T> {
+        self.context.as_deref()?.downcast_ref()
+    }
+}
+
+impl fmt::Debug for Signed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signed")
+            .field("tenant", &self.tenant)
+            .finish()
     }
 }
 

@@ -6,8 +6,7 @@ use async_trait::async_trait;
 use lambda_http::http::Method;
 use lambda_http::{Body, Response};
 
-use super::request::Call;
-use crate::domain::TenantId;
+use super::request::{Call, Signed};
 use crate::error::ApiError;
 
 /// How a route authenticates its caller.
@@ -58,12 +57,9 @@ pub trait Family: Send + Sync + 'static {
     async fn call(&self, op: Self::Op, call: &Call<'_>) -> Result<Response<Body>, ApiError>;
 
     /// For a [`AuthPolicy::TenantSignature`] route: the tenant named by the path whose secret
-    /// signed the request. A family without signed routes accepts no signature.
-    async fn verify_signature(
-        &self,
-        _op: Self::Op,
-        _call: &Call<'_>,
-    ) -> Result<TenantId, ApiError> {
+    /// signed the request, with what the check read for the handler. A family without signed
+    /// routes accepts no signature.
+    async fn verify_signature(&self, _op: Self::Op, _call: &Call<'_>) -> Result<Signed, ApiError> {
         Err(ApiError::Forbidden(
             "this route accepts no signature".into(),
         ))
@@ -158,7 +154,7 @@ pub fn lookup<'p, Op>(routes: &[Route<Op>], method: &Method, segments: &[&'p str
 pub(super) trait Mounted: Send + Sync {
     fn lookup<'p>(&self, method: &Method, segments: &[&'p str]) -> Lookup<'p>;
     fn route(&self, index: usize) -> (&Method, &'static str, AuthPolicy);
-    async fn verify_signature(&self, index: usize, call: &Call<'_>) -> Result<TenantId, ApiError>;
+    async fn verify_signature(&self, index: usize, call: &Call<'_>) -> Result<Signed, ApiError>;
     async fn call(&self, index: usize, call: &Call<'_>) -> Result<Response<Body>, ApiError>;
 }
 
@@ -173,7 +169,7 @@ impl<F: Family> Mounted for F {
         (&route.method, route.path, route.auth)
     }
 
-    async fn verify_signature(&self, index: usize, call: &Call<'_>) -> Result<TenantId, ApiError> {
+    async fn verify_signature(&self, index: usize, call: &Call<'_>) -> Result<Signed, ApiError> {
         Family::verify_signature(self, self.routes()[index].op, call).await
     }
 

@@ -7,7 +7,7 @@ use ring::hmac;
 
 use super::Api;
 use super::auth::Authenticator;
-use super::request::{Call, Caller};
+use super::request::{Call, Caller, Signed};
 use super::response::json;
 use super::router::{AuthPolicy, Family, Route};
 use crate::config::JwtSettings;
@@ -50,13 +50,17 @@ impl Family for Echo {
     async fn call(&self, _: Op, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
         let caller = match call.caller() {
             Caller::Token(p) => format!("token {} phone {}", p.tenant, p.phone_auth.is_some()),
-            Caller::SignedBy(tenant) => format!("signed {tenant}"),
+            Caller::SignedBy(signed) => format!(
+                "signed {} {}",
+                signed.tenant,
+                signed.context::<&str>().unwrap_or(&"-")
+            ),
             Caller::Anonymous => "anonymous".into(),
         };
         json(StatusCode::OK, &caller)
     }
 
-    async fn verify_signature(&self, _: Op, call: &Call<'_>) -> Result<TenantId, ApiError> {
+    async fn verify_signature(&self, _: Op, call: &Call<'_>) -> Result<Signed, ApiError> {
         let forbidden = || ApiError::Forbidden("bad signature".into());
         let tenant = parse_id(call.param("customerID")?)
             .ok()
@@ -71,7 +75,7 @@ impl Family for Echo {
             .ok_or_else(forbidden)?;
         let body: &[u8] = call.request.body().as_ref();
         hmac::verify(&tenant_key(tenant), body, &signature).map_err(|_| forbidden())?;
-        Ok(tenant)
+        Ok(Signed::with_context(tenant, "checked"))
     }
 }
 
@@ -143,7 +147,7 @@ async fn a_signed_route_takes_the_tenant_from_its_signature_and_no_token() {
     let signed = vec![("x-signature", signature)];
     assert_eq!(
         answer(request("POST", "/signed/5", &signed, body)).await,
-        (200, "\"signed 5\"".into())
+        (200, "\"signed 5 checked\"".into())
     );
     // The same signature for another tenant, or over another body, is refused.
     assert_eq!(

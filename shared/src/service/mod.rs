@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod end_users;
+pub mod inbound;
+pub mod tickets;
 pub mod uids;
 
 use std::future::Future;
@@ -14,6 +16,14 @@ use crate::store::{Table, Transaction, WriteError};
 /// Attempts of one write use case before a conflict with concurrent writers is reported.
 const ATTEMPTS: u32 = 5;
 
+/// A short jittered back-off before attempt `n` (none before the first).
+async fn pause_before_attempt(n: u32) {
+    if n > 0 {
+        let jitter = fastrand::u64(0..10);
+        tokio::time::sleep(Duration::from_millis((5 << n) + jitter)).await;
+    }
+}
+
 /// What one attempt of a write use case decided.
 enum Step<T> {
     /// Nothing to write: the answer as it stands.
@@ -25,17 +35,14 @@ enum Step<T> {
 /// Runs `attempt` and commits what it decides, until it applies: a lost race (a transaction
 /// conflict, or a failed condition that claims no value another end user holds) starts a fresh
 /// attempt after a short jittered back-off; a value held by another end user is a 409 naming
-/// each such request field and the first holder.
+/// each such request field and the first holder; a failed exclusive claim a 409 of its own.
 async fn commit_with_retries<T, F, Fut>(table: &dyn Table, mut attempt: F) -> Result<T, ApiError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Step<T>, ApiError>>,
 {
     for n in 0..ATTEMPTS {
-        if n > 0 {
-            let jitter = fastrand::u64(0..10);
-            tokio::time::sleep(Duration::from_millis((5 << n) + jitter)).await;
-        }
+        pause_before_attempt(n).await;
         let (transaction, answer) = match attempt().await? {
             Step::Done(answer) => return Ok(answer),
             Step::Commit(transaction, answer) => (transaction, answer),
@@ -47,6 +54,13 @@ where
             Err(WriteError::Store(e)) => return Err(e.into()),
             Err(WriteError::ConditionFailed { failed }) => failed,
         };
+        if let Some((path, message)) = claims.exclusive_conflict(&failed) {
+            return Err(ApiError::Conflict {
+                detail: message.to_owned(),
+                errors: FieldErrors::single(path, message),
+                holder: None,
+            });
+        }
         let mut errors = FieldErrors::default();
         let mut first_holder = None;
         for (path, holder) in claims.taken(&failed) {

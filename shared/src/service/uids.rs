@@ -77,6 +77,16 @@ impl AssignRequest {
             _ => Err(ApiError::Validation(errors)),
         }
     }
+
+    /// Links `uid` (normalized already) to end user `end_user_id`, not as its primary.
+    pub fn for_uid(uid: Uid, end_user_id: u64) -> Self {
+        AssignRequest {
+            end_user_id,
+            uid_type: uid.uid_type(),
+            raw_uid: uid.value().to_owned(),
+            is_primary: false,
+        }
+    }
 }
 
 /// The link as answered.

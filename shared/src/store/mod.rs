@@ -8,12 +8,16 @@
 pub mod account;
 pub mod channel;
 pub mod customer_ref;
+pub mod delivery;
 pub mod dynamodb;
 pub mod end_user;
 pub mod id_block;
 pub mod item;
 pub mod memory;
+pub mod message;
+pub mod open_ticket;
 pub mod owner;
+pub mod ticket;
 mod transaction;
 pub mod uid_index;
 
@@ -30,7 +34,7 @@ pub const SK: &str = "SK";
 pub const EXPIRES_AT: &str = "expiresAt";
 
 /// Every secondary index of the table.
-pub const INDEXES: [&Index; 1] = [&end_user::BY_TENANT];
+pub const INDEXES: [&Index; 3] = [&end_user::BY_TENANT, &ticket::BY_END_USER, &ticket::PURGE];
 
 /// A secondary index of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

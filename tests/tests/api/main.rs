@@ -1,4 +1,4 @@
-//! The API contract (SPEC 1-3 and 6), one module per feature, every test run on the embedded table and
+//! The API contract (SPEC 1-6), one module per feature, every test run on the embedded table and
 //! on DynamoDB's wire protocol (moto).
 
 /// Runs each named test of the calling module on both stores.
@@ -36,4 +36,6 @@ mod my_secrets;
 mod protocol;
 mod read;
 mod support;
+mod tickets;
 mod update;
+mod webhooks;

@@ -1,0 +1,127 @@
+//! The `tickets` family: `/api/Tickets/...` (its function: `functions/tickets`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Response};
+
+use crate::domain::errors::FieldErrors;
+use crate::domain::page::PageRequest;
+use crate::domain::parse_id;
+use crate::domain::ticket::{ReplyBody, TicketBody, TicketUpdate};
+use crate::error::ApiError;
+use crate::http::request::{Call, Caller, QueryParams};
+use crate::http::response::{created, json};
+use crate::http::router::{AuthPolicy, Family, Route};
+use crate::service::tickets;
+use crate::store::Table;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Op {
+    Get,
+    Update,
+    Messages,
+    Reply,
+}
+
+const ROUTES: &[Route<Op>] = &[
+    Route::new(
+        Method::GET,
+        "/api/Tickets/{ticketID}",
+        AuthPolicy::Jwt,
+        Op::Get,
+    ),
+    Route::new(
+        Method::PUT,
+        "/api/Tickets/{ticketID}",
+        AuthPolicy::Jwt,
+        Op::Update,
+    ),
+    Route::new(
+        Method::GET,
+        "/api/Tickets/{ticketID}/messages",
+        AuthPolicy::Jwt,
+        Op::Messages,
+    ),
+    Route::new(
+        Method::POST,
+        "/api/Tickets/{ticketID}/messages",
+        AuthPolicy::Jwt,
+        Op::Reply,
+    ),
+];
+
+/// Who a reply is from when the token names no one (`sub`).
+const DESK: &str = "desk";
+
+pub struct Tickets {
+    table: Arc<dyn Table>,
+}
+
+impl Tickets {
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        Tickets { table }
+    }
+}
+
+fn ticket_id(call: &Call<'_>) -> Result<u64, ApiError> {
+    parse_id(call.param("ticketID")?)
+        .map_err(|m| ApiError::Validation(FieldErrors::single("ticketID", m)))
+}
+
+/// `pageNumber` and `pageSize` of a list.
+pub(super) fn page(query: &QueryParams) -> Result<PageRequest, ApiError> {
+    let mut errors = FieldErrors::default();
+    let page = PageRequest {
+        number: query.read("pageNumber", &mut errors, 1, PageRequest::number),
+        size: query.read("pageSize", &mut errors, 1, PageRequest::size),
+    };
+    Ok(errors.into_result(page)?)
+}
+
+#[async_trait]
+impl Family for Tickets {
+    type Op = Op;
+
+    fn routes(&self) -> &'static [Route<Op>] {
+        ROUTES
+    }
+
+    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
+        let table = self.table.as_ref();
+        let tenant = call.tenant()?;
+        let id = ticket_id(call)?;
+        match op {
+            Op::Get => json(
+                StatusCode::OK,
+                &tickets::load(table, tenant, id).await?.ticket,
+            ),
+            Op::Update => {
+                let body: TicketBody = call.json()?;
+                let change = TicketUpdate::read(&body)?;
+                json(
+                    StatusCode::OK,
+                    &tickets::update(table, tenant, id, &change).await?,
+                )
+            }
+            Op::Messages => {
+                let page = page(call.query())?;
+                json(
+                    StatusCode::OK,
+                    &tickets::messages(table, tenant, id, page).await?,
+                )
+            }
+            Op::Reply => {
+                let body: ReplyBody = call.json()?;
+                let text = body.text()?;
+                let author = match call.caller() {
+                    Caller::Token(principal) => principal.subject.as_deref(),
+                    _ => None,
+                };
+                let reply = tickets::reply(table, tenant, id, text, author.unwrap_or(DESK)).await?;
+                created(&format!("/api/Tickets/{id}/messages"), &reply)
+            }
+        }
+    }
+}
