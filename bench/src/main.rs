@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use answerpal::config::JwtSettings;
 use answerpal::http::auth::hs256_token;
+use answerpal::http::signature;
 use answerpal::store::memory::MemoryTable;
 use answerpal_testkit::{TestApi, api_on};
 use http_body_util::{BodyExt, Full};
@@ -22,6 +23,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const SECRET: &str = "bench-secret";
+/// The bench tenant's `webhookSigningSecret`.
+const WEBHOOK_SECRET: &str = "bench-webhook-secret";
+/// Senders whose tickets are open before the known-sender webhook run.
+const KNOWN_SENDERS: u64 = 200;
 const CONCURRENCY: usize = 16;
 const SEEDED_END_USERS: u64 = 1000;
 
@@ -34,17 +39,25 @@ struct Target {
 }
 
 impl Target {
+    /// Sends a request as the bench tenant: a bearer token on `/api`, the webhook signature of
+    /// the body on `/webhooks`.
     async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut request = hyper::Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base))
-            .header("authorization", format!("Bearer {}", self.token));
+            .uri(format!("{}{path}", self.base));
         let bytes = match body {
             Some(json) => {
                 request = request.header("content-type", "application/json");
                 Bytes::from(json.to_string())
             }
             None => Bytes::new(),
+        };
+        request = match path.starts_with("/webhooks/") {
+            true => request.header(
+                "x-webhook-signature",
+                signature::sha256_header(WEBHOOK_SECRET, &bytes),
+            ),
+            false => request.header("authorization", format!("Bearer {}", self.token)),
         };
         let response = self
             .client
@@ -210,6 +223,26 @@ const OPERATIONS: &[Operation] = &[
         request: list_page,
         expect: 200,
     },
+    Operation {
+        name: "webhook (e-mail), new senders",
+        requests: 10_000,
+        request: |n| {
+            let body = json!({"from": {"email": format!("new{n}@example.com"), "name": "New"},
+                "messageID": format!("new-{n}"), "textBody": "Hello, a first message"});
+            ("POST", "/webhooks/email/1/1".into(), Some(body))
+        },
+        expect: 200,
+    },
+    Operation {
+        name: "webhook (e-mail), known senders",
+        requests: 10_000,
+        request: |n| {
+            let body = json!({"from": {"email": format!("known{}@example.com", n % KNOWN_SENDERS)},
+                "messageID": format!("known-{n}"), "textBody": "And another message"});
+            ("POST", "/webhooks/email/1/1".into(), Some(body))
+        },
+        expect: 200,
+    },
 ];
 
 async fn run(target: &Arc<Target>, operation: &Operation) {
@@ -319,8 +352,27 @@ async fn local_server_figures() {
         seeded.push(user["endUserID"].as_u64().expect("id"));
     }
     IDS.set(seeded).expect("seed once");
+    let account = json!({"webhookSigningSecret": WEBHOOK_SECRET});
+    assert_eq!(
+        target
+            .send("PUT", "/api/Customers/me", Some(account))
+            .await
+            .0,
+        200
+    );
+    let inbox = json!({"channelType": "Email", "address": "support@example.com"});
+    let (status, _) = target
+        .send("PUT", "/api/Customers/channels/1", Some(inbox))
+        .await;
+    assert_eq!(status, 201);
+    for n in 0..KNOWN_SENDERS {
+        let body = json!({"from": {"email": format!("known{n}@example.com")},
+            "messageID": format!("first-{n}"), "textBody": "Opening the ticket"});
+        let (status, _) = target.send("POST", "/webhooks/email/1/1", Some(body)).await;
+        assert_eq!(status, 200, "seeding a known sender");
+    }
     println!(
-        "Local server, embedded table, HTTP/1.1 keep-alive over loopback, {CONCURRENCY} concurrent clients, {SEEDED_END_USERS} end users seeded:"
+        "Local server, embedded table, HTTP/1.1 keep-alive over loopback, {CONCURRENCY} concurrent clients, {SEEDED_END_USERS} end users and {KNOWN_SENDERS} open tickets seeded:"
     );
     for operation in OPERATIONS {
         run(&target, operation).await;
@@ -375,6 +427,50 @@ async fn dynamodb_call_counts() {
     report("list page (25 of 31)", 2, &api);
     api.delete(&path, 1).await;
     report("DELETE", 2, &api);
+
+    let secrets = json!({"twilioAuthToken": "bench-twilio", "webhookSigningSecret": "bench-wh"});
+    api.put("/api/Customers/me", 1, secrets).await;
+    report("PUT /api/Customers/me (secrets)", 2, &api);
+    api.get("/api/Customers/me", 1).await;
+    report("GET /api/Customers/me", 1, &api);
+    api.get("/api/Customers/models", 1).await;
+    report("GET /api/Customers/models", 1, &api);
+    let sms = json!({"channelType": "SMS", "address": "+32470999001"});
+    api.put("/api/Customers/channels/2", 1, sms).await;
+    report("PUT channel", 1, &api);
+    api.get("/api/Customers/channels", 1).await;
+    report("GET channels", 1, &api);
+    let message = |sid: &'static str| {
+        [
+            ("From", "+32470313131"),
+            ("Body", "hi"),
+            ("MessageSid", sid),
+        ]
+    };
+    api.twilio(1, 2, &message("SM-1"), "bench-twilio").await;
+    report("webhook, new sender", 5, &api);
+    api.twilio(1, 2, &message("SM-2"), "bench-twilio").await;
+    report("webhook, known sender, open ticket", 4, &api);
+    let redelivered = api.twilio(1, 2, &message("SM-2"), "bench-twilio").await;
+    assert_eq!(redelivered.status, 200);
+    report("webhook, redelivery", 3, &api);
+    let person = api
+        .get("/api/EndUsers/byUid?uid=%2B32470313131", 1)
+        .await
+        .body;
+    report("byUid (the new sender)", 2, &api);
+    let tickets = api
+        .get(&format!("/api/EndUsers/{}/tickets", person["endUserID"]), 1)
+        .await
+        .body;
+    report("tickets list", 2, &api);
+    let ticket = format!("/api/Tickets/{}", tickets["items"][0]["ticketID"]);
+    api.get(&ticket, 1).await;
+    report("ticket GET", 1, &api);
+    api.put(&ticket, 1, json!({"status": "Pending"})).await;
+    report("ticket PUT", 2, &api);
+    api.get(&format!("{ticket}/messages"), 1).await;
+    report("messages page", 2, &api);
 }
 
 /// Reads one HTTP/1.1 response with a `Content-Length` from `stream` into `buffer`; its status.

@@ -38,7 +38,10 @@ mod layering {
                 "domain", "error", "http", "service", "store", "runtime", "vault", "config",
             ],
         ),
-        ("runtime", &["config", "http", "store", "vault"]),
+        (
+            "runtime",
+            &["config", "domain", "http", "service", "store", "vault"],
+        ),
     ];
 
     /// Every `crate::<module>` a source file names.

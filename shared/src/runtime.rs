@@ -13,9 +13,11 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::{ConfigError, Settings};
+use crate::domain::Timestamp;
 use crate::http::Api;
 use crate::http::auth::Authenticator;
 use crate::http::router::Family;
+use crate::service::retention;
 use crate::store::dynamodb::{self, DynamoTable, RecreatingTable};
 use crate::store::memory::MemoryTable;
 use crate::store::{Key, StoreError, Table};
@@ -158,4 +160,29 @@ pub async fn invoke(api: &Api, event: LambdaRequest) -> ApiGatewayV2httpResponse
     };
     reply.headers = parts.headers;
     reply
+}
+
+/// Runs the retention sweep (`service::retention`) on every scheduled event: settings from the
+/// environment, JSON logs and the DynamoDB table `TABLE_NAME`, each built once.
+pub async fn run_retention() -> Result<(), lambda_http::Error> {
+    let settings = Settings::from_env()?;
+    let _logs = init_json_logs(&settings);
+    let table_name = settings.required_table_name()?;
+    let resources = Resources::dynamodb(&settings, table_name);
+    let table = resources.table.as_ref();
+    lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| async move {
+        let swept = retention::sweep(table, Timestamp::now())
+            .await
+            .map_err(|error| lambda_http::Error::from(error.to_string()))?;
+        tracing::info!(
+            tickets = swept.tickets,
+            messages = swept.messages,
+            "retention sweep"
+        );
+        Ok::<_, lambda_http::Error>(serde_json::json!({
+            "tickets": swept.tickets,
+            "messages": swept.messages,
+        }))
+    }))
+    .await
 }

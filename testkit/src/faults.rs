@@ -69,8 +69,14 @@ impl Table for FaultyTable {
         self.call(self.inner.batch_get(keys)).await
     }
 
-    async fn query_index(&self, index: &Index, partition: &str) -> Result<Vec<Item>, StoreError> {
-        self.call(self.inner.query_index(index, partition)).await
+    async fn query_index(
+        &self,
+        index: &Index,
+        partition: &str,
+        up_to: Option<u64>,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.call(self.inner.query_index(index, partition, up_to))
+            .await
     }
 
     async fn query(

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use answerpal::config::{DynamoSettings, JwtSettings};
 use answerpal::domain::Secret;
-use answerpal::domain::customer::Channel;
+use answerpal::domain::customer::{Channel, ChannelType};
 use answerpal::domain::end_user::EndUser;
+use answerpal::domain::ticket::{Direction, Message, Opening, Ticket};
 use answerpal::domain::{TenantId, Timestamp};
 use answerpal::families::mount_all;
 use answerpal::http::Api;
@@ -377,4 +378,54 @@ pub async fn seed_example_channels(table: &dyn Table) {
         let item = store::channel::item(tenant, channel).expect("a channel item");
         table.replace(item).await.expect("seed a channel");
     }
+}
+
+/// The secrets the committed webhook events are signed with (see events/README.md), saved for
+/// tenant 1 through the account service, sealed by `vault`.
+pub async fn seed_example_secrets(table: &dyn Table, vault: &Vault) {
+    let body = serde_json::json!({
+        "twilioAuthToken": "events-twilio-auth-token",
+        "webhookSigningSecret": "events-webhook-signing-secret",
+        "defaultCustomerRepID": 12
+    });
+    let body = body.as_object().expect("an object").clone();
+    let tenant = TenantId::new(1).expect("tenant 1");
+    answerpal::service::account::update(table, vault, tenant, &body)
+        .await
+        .expect("seed the example secrets");
+}
+
+/// The ticket the committed ticket events expect: 5000 of end user 1000 on e-mail channel 1,
+/// open, with its first message 5001.
+pub async fn seed_example_ticket(table: &dyn Table) {
+    let tenant = TenantId::new(1).expect("tenant 1");
+    let at = Timestamp::try_from("2026-11-22T10:20:00Z".to_owned()).expect("a time");
+    let mut ticket = Ticket::open(Opening {
+        id: 5000,
+        end_user_id: 1000,
+        channel_type: ChannelType::Email,
+        channel_id: 1,
+        uid: "jane@example.com",
+        subject: Some("Where is my order?"),
+        text: "Order 1234 has not arrived.",
+        customer_rep_id: Some(12),
+        at,
+    });
+    let message = Message {
+        id: 5001,
+        ticket_id: 5000,
+        direction: Direction::Inbound,
+        provider_message_id: Some("<order-1234@example.com>".into()),
+        from: "jane@example.com".into(),
+        text: "Order 1234 has not arrived.".into(),
+        subject: Some("Where is my order?".into()),
+        received_at: at,
+    };
+    ticket.record_message(&message);
+    let writes = vec![
+        store::ticket::create(tenant, &ticket, 90).expect("the ticket item"),
+        store::open_ticket::claim(tenant, &ticket),
+        store::message::create(tenant, &message).expect("the message item"),
+    ];
+    table.write(writes).await.expect("seed the example ticket");
 }

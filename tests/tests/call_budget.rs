@@ -1,6 +1,6 @@
 //! DynamoDB calls per operation, counted by an SDK interceptor, against the budget:
 //! GET by id 1, create 1, byUid at most 2, assign/PUT/DELETE at most 2, a list page at most 2;
-//! the tenant account operations as their test says.
+//! the tenant account, ticket and webhook operations as their tests say.
 
 use answerpal_testkit::TestApi;
 use serde_json::json;
@@ -136,4 +136,115 @@ async fn each_account_operation_stays_within_its_call_budget() {
     assert_eq!(calls(), 1, "my-secrets");
     assert_eq!(api.delete("/api/Customers/channels/3", 1).await.status, 204);
     assert_eq!(calls(), 1, "channel DELETE");
+}
+
+/// Webhooks: a new sender at most 5, a known sender with an open ticket at most 4, a
+/// redelivery at most 3; tickets list at most 2, ticket GET 1, PUT at most 2, a messages page at
+/// most 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_ticket_and_webhook_operation_stays_within_its_call_budget() {
+    let api = TestApi::dynamodb().await;
+    let secrets = json!({"twilioAuthToken": "tw-budget", "webhookSigningSecret": "wh-budget"});
+    assert_eq!(api.put("/api/Customers/me", 1, secrets).await.status, 200);
+    let sms = json!({"channelType": "SMS", "address": "+32470999001"});
+    assert_eq!(
+        api.put("/api/Customers/channels/2", 1, sms).await.status,
+        201
+    );
+    let mut calls = meter(&api);
+
+    let message = |sid: &'static str| {
+        [
+            ("From", "+32470313131"),
+            ("Body", "hello"),
+            ("MessageSid", sid),
+        ]
+    };
+    assert_eq!(
+        api.twilio(1, 2, &message("SM-b1"), "tw-budget")
+            .await
+            .status,
+        200
+    );
+    // Account, channel and delivery in one batch; the sender; one transaction.
+    assert_eq!(calls(), 3, "new sender (budget 5)");
+    assert_eq!(
+        api.twilio(1, 2, &message("SM-b2"), "tw-budget")
+            .await
+            .status,
+        200
+    );
+    // The batch; the sender; the open ticket; one transaction.
+    assert_eq!(calls(), 4, "known sender with an open ticket (budget 4)");
+    assert_eq!(
+        api.twilio(1, 2, &message("SM-b2"), "tw-budget")
+            .await
+            .status,
+        200
+    );
+    // The batch finds the delivery record.
+    assert_eq!(calls(), 1, "redelivery (budget 3)");
+    let email =
+        json!({"from": {"email": "budget@example.com"}, "messageID": "e-1", "textBody": "x"});
+    api.put(
+        "/api/Customers/channels/1",
+        1,
+        json!({"channelType": "Email", "address": "s@example.com"}),
+    )
+    .await;
+    calls();
+    let mailed = api.signed_webhook("email", 1, 1, &email, "wh-budget").await;
+    assert_eq!(mailed.status, 200);
+    assert_eq!(calls(), 3, "e-mail from a new sender (budget 5)");
+
+    let person = mailed.body["endUserID"].as_u64().expect("endUserID");
+    let ticket = mailed.body["ticketID"].as_u64().expect("ticketID");
+    for n in 0..30 {
+        api.post(
+            &format!("/api/Tickets/{ticket}/messages"),
+            1,
+            json!({"text": format!("r{n}")}),
+        )
+        .await;
+    }
+    calls();
+    assert_eq!(
+        api.get(&format!("/api/EndUsers/{person}/tickets"), 1)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(calls(), 2, "tickets list");
+    assert_eq!(
+        api.get(&format!("/api/Tickets/{ticket}"), 1).await.status,
+        200
+    );
+    assert_eq!(calls(), 1, "ticket GET");
+    let update = json!({"status": "Pending", "topics": ["budget"]});
+    assert_eq!(
+        api.put(&format!("/api/Tickets/{ticket}"), 1, update)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(calls(), 2, "ticket PUT");
+    assert_eq!(
+        api.put(
+            &format!("/api/Tickets/{ticket}"),
+            1,
+            json!({"status": "Closed"})
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(calls(), 2, "ticket PUT that closes");
+    let page = api
+        .get(
+            &format!("/api/Tickets/{ticket}/messages?pageSize=10&pageNumber=3"),
+            1,
+        )
+        .await;
+    assert_eq!(page.body["items"].as_array().map(Vec::len), Some(10));
+    assert_eq!(calls(), 2, "messages page");
 }

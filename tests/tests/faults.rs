@@ -183,3 +183,78 @@ async fn embedded_writes_are_whole_or_nothing_under_faults() {
 async fn dynamodb_writes_are_whole_or_nothing_under_faults() {
     every_write_is_whole_or_nothing_under_faults(dynamodb).await;
 }
+
+/// A webhook under each fault at each of its store calls answers success or 5xx (so the provider
+/// retries) and records the whole message or nothing of it; the provider's retry then records it
+/// exactly once.
+async fn webhooks_record_all_or_nothing_under_faults<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<dyn Table>>,
+{
+    let mut scenarios = 0;
+    for fault in [Fault::Fail, Fault::FailAfterApplying, Fault::Hang] {
+        for at in 0.. {
+            let table = make().await;
+            let setup = TestApi::with_table(table.clone(), Duration::from_secs(10));
+            setup
+                .put(
+                    "/api/Customers/me",
+                    1,
+                    json!({"webhookSigningSecret": "faults"}),
+                )
+                .await;
+            let channel = json!({"channelType": "Email", "address": "desk@example.com"});
+            setup.put("/api/Customers/channels/1", 1, channel).await;
+            let message = json!({"from": {"email": "fault@example.com"}, "messageID": "f-1",
+                "textBody": "Does this arrive once?"});
+
+            let faulty = Arc::new(FaultyTable::new(table.clone(), at, fault));
+            let api = TestApi::with_table(faulty.clone(), DEADLINE);
+            let status = api
+                .signed_webhook("email", 1, 1, &message, "faults")
+                .await
+                .status;
+            let reached = faulty.calls() > at;
+            let case = format!("webhook with {fault:?} at call {at}: {status}");
+            assert!(status == 200 || (reached && status == 503), "{case}");
+
+            let sender = setup
+                .get("/api/EndUsers/byUid?uid=fault@example.com", 1)
+                .await;
+            if sender.status == 200 {
+                let id = sender.body["endUserID"].as_u64().expect("id");
+                let tickets = setup
+                    .get(&format!("/api/EndUsers/{id}/tickets"), 1)
+                    .await
+                    .body;
+                assert_eq!(tickets["items"][0]["messageCount"], 1, "{case}: {tickets}");
+            } else {
+                assert_eq!(sender.status, 404, "{case}");
+            }
+            // The provider retries: the message is there once.
+            let retried = setup
+                .signed_webhook("email", 1, 1, &message, "faults")
+                .await;
+            assert_eq!(retried.status, 200, "{case}");
+            let ticket = retried.body["ticketID"].as_u64().expect("ticketID");
+            let read = setup.get(&format!("/api/Tickets/{ticket}"), 1).await.body;
+            assert_eq!(read["messageCount"], 1, "{case}: {read}");
+            scenarios += 1;
+            if !reached {
+                break;
+            }
+        }
+    }
+    assert!(scenarios >= 9, "only {scenarios} scenarios ran");
+}
+
+#[tokio::test]
+async fn embedded_webhooks_record_all_or_nothing_under_faults() {
+    webhooks_record_all_or_nothing_under_faults(memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_webhooks_record_all_or_nothing_under_faults() {
+    webhooks_record_all_or_nothing_under_faults(dynamodb).await;
+}

@@ -2,7 +2,7 @@
 //! least privilege of the functions.
 
 use answerpal::store::end_user::BY_TENANT;
-use answerpal::store::{EXPIRES_AT, PK, SK};
+use answerpal::store::{EXPIRES_AT, PK, Projection, SK};
 use answerpal::vault::KeyContext;
 
 const TEMPLATE: &str = include_str!("../../template.yaml");
@@ -61,26 +61,92 @@ fn functions_are_arm64_custom_runtimes_without_a_clear_secret() {
     );
 }
 
-/// Tenant secrets: a KMS key outside the table, usable only by the customers function, and only
-/// for data keys of tenant secrets.
-#[test]
-fn only_the_customers_function_may_use_the_secrets_key() {
-    assert!(contains("Type: AWS::KMS::Key") && contains("EnableKeyRotation: true"));
-    assert!(contains("SECRETS_KMS_KEY_ID: !GetAtt SecretsKey.Arn"));
-    let uses = TEMPLATE.matches("Resource: !GetAtt SecretsKey.Arn").count();
-    assert_eq!(uses, 1, "one function is granted the key");
-    let customers = TEMPLATE
-        .split_once("  CustomersFunction:")
+/// The resources of `function` in template.yaml: from its line to the next top-level resource.
+fn function(name: &str) -> &'static str {
+    let rest = TEMPLATE
+        .split_once(&format!("\n  {name}:\n"))
         .map(|(_, rest)| rest)
-        .expect("the customers function");
-    let grant = customers
+        .unwrap_or_else(|| panic!("{name} is not in template.yaml"));
+    let end = rest
+        .match_indices("\n  ")
+        .find(|(at, _)| rest[at + 3..].starts_with(|c: char| c.is_ascii_alphabetic()))
+        .map_or(rest.len(), |(at, _)| at);
+    &rest[..end]
+}
+
+/// The KMS actions `function` is granted on the secrets key.
+fn kms_grant(name: &str) -> Option<&'static str> {
+    function(name)
         .split_once("Resource: !GetAtt SecretsKey.Arn")
         .and_then(|(before, _)| before.rsplit_once("- Effect: Allow").map(|(_, g)| g))
-        .expect("its KMS grant");
-    assert!(grant.contains("kms:GenerateDataKey") && grant.contains("kms:Decrypt"));
-    assert!(!grant.contains("kms:Encrypt") && !grant.contains("kms:*"));
-    assert!(customers.contains(&format!(
-        "\"kms:EncryptionContext:purpose\": {}",
-        KeyContext::PURPOSE
-    )));
+}
+
+/// Tenant secrets: a KMS key outside the table; the customers function seals and opens them,
+/// the webhooks function only opens them, no other function may use the key, and only for data
+/// keys of tenant secrets.
+#[test]
+fn only_the_functions_that_need_them_may_use_the_secrets_key() {
+    assert!(contains("Type: AWS::KMS::Key") && contains("EnableKeyRotation: true"));
+    let customers = kms_grant("CustomersFunction").expect("the customers grant");
+    assert!(customers.contains("kms:GenerateDataKey") && customers.contains("kms:Decrypt"));
+    let webhooks = kms_grant("WebhooksFunction").expect("the webhooks grant");
+    assert!(webhooks.contains("kms:Decrypt") && !webhooks.contains("kms:GenerateDataKey"));
+    for grant in [customers, webhooks] {
+        assert!(!grant.contains("kms:Encrypt") && !grant.contains("kms:*"));
+    }
+    for name in ["CustomersFunction", "WebhooksFunction"] {
+        assert!(function(name).contains("SECRETS_KMS_KEY_ID: !GetAtt SecretsKey.Arn"));
+        assert!(function(name).contains(&format!(
+            "\"kms:EncryptionContext:purpose\": {}",
+            KeyContext::PURPOSE
+        )));
+    }
+    for name in [
+        "EndUsersFunction",
+        "EndUserUidsFunction",
+        "TicketsFunction",
+        "RetentionFunction",
+    ] {
+        assert!(kms_grant(name).is_none(), "{name} may not use the key");
+    }
+    assert_eq!(
+        TEMPLATE.matches("Resource: !GetAtt SecretsKey.Arn").count(),
+        2
+    );
+}
+
+/// Every index of the code, with its keys and projection; the retention sweep on a schedule.
+#[test]
+fn every_index_and_the_retention_schedule_are_declared() {
+    for index in answerpal::store::INDEXES {
+        for (name, kind) in [(index.partition_key, "S"), (index.sort_key, "N")] {
+            assert!(
+                contains(&format!(
+                    "- AttributeName: {name}\n          AttributeType: {kind}"
+                )),
+                "{name} ({kind}) is not defined"
+            );
+        }
+        let declared = TEMPLATE
+            .split_once(&format!("IndexName: {}\n", index.name))
+            .map(|(_, rest)| rest.split("- IndexName").next().unwrap_or(rest))
+            .unwrap_or_else(|| panic!("{} is not declared", index.name));
+        assert!(declared.contains(&format!(
+            "AttributeName: {}\n              KeyType: HASH",
+            index.partition_key
+        )));
+        assert!(declared.contains(&format!(
+            "AttributeName: {}\n              KeyType: RANGE",
+            index.sort_key
+        )));
+        let projection = match index.projection {
+            Projection::All => "ProjectionType: ALL",
+            Projection::KeysOnly => "ProjectionType: KEYS_ONLY",
+            Projection::Include(_) => "ProjectionType: INCLUDE",
+        };
+        assert!(declared.contains(projection), "{}", index.name);
+    }
+    let retention = function("RetentionFunction");
+    assert!(retention.contains("Type: Schedule") && retention.contains("Schedule: rate(1 hour)"));
+    assert!(retention.contains("index/GSI3"));
 }

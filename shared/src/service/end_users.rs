@@ -122,6 +122,7 @@ pub async fn list(
         .query_index(
             &store::end_user::BY_TENANT,
             &store::end_user::list_partition(tenant),
+            None,
         )
         .await?
         .into_iter()

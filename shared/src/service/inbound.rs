@@ -150,7 +150,7 @@ async fn plan(
         from: inbound.from.clone(),
         text: inbound.text.clone(),
         subject: inbound.subject.clone(),
-        received_at: inbound.received_at.max(now),
+        received_at: inbound.received_at,
     };
     match open {
         Some(ticket_id) => {

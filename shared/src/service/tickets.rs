@@ -65,6 +65,7 @@ pub async fn list(
         .query_index(
             &ticket::BY_END_USER,
             &ticket::list_partition(tenant, end_user_id),
+            None,
         )
         .await?;
     let tickets = items

@@ -450,7 +450,10 @@ async fn index_queries_return_one_partition_projected_and_sorted(table: &dyn Tab
         ])
         .await
         .expect("seed");
-    let found = table.query_index(index, "T#4#EU").await.expect("query");
+    let found = table
+        .query_index(index, "T#4#EU", None)
+        .await
+        .expect("query");
     let ids: Vec<_> = found.iter().map(|i| i.get("endUserID").cloned()).collect();
     assert_eq!(
         ids,
@@ -466,9 +469,14 @@ async fn index_queries_return_one_partition_projected_and_sorted(table: &dyn Tab
             .iter()
             .all(|i| i.contains_key("name") && i.contains_key(PK))
     );
+    let up_to_100 = table
+        .query_index(index, "T#4#EU", Some(100))
+        .await
+        .expect("query");
+    assert_eq!(up_to_100, found[..1].to_vec(), "a sort key bound");
     assert!(
         table
-            .query_index(index, "T#6#EU")
+            .query_index(index, "T#6#EU", None)
             .await
             .expect("query")
             .is_empty()

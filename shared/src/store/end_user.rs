@@ -41,7 +41,7 @@ pub const BY_TENANT: Index = Index {
 /// The attributes [`BY_TENANT`] holds.
 pub const LISTED: &[&str] = match BY_TENANT.projection {
     Projection::Include(names) => names,
-    Projection::All => &[],
+    Projection::All | Projection::KeysOnly => &[],
 };
 
 pub fn key(tenant: TenantId, end_user_id: u64) -> Key {

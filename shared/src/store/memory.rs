@@ -43,6 +43,7 @@ fn projection(index: &Index, item: &Item) -> Item {
     let included = match index.projection {
         Projection::All => return item.clone(),
         Projection::Include(names) => names,
+        Projection::KeysOnly => &[],
     };
     let keys = [PK, SK, index.partition_key, index.sort_key];
     let mut projected = Item::default();
@@ -212,13 +213,21 @@ impl Table for MemoryTable {
             .collect())
     }
 
-    async fn query_index(&self, index: &Index, partition: &str) -> Result<Vec<Item>, StoreError> {
+    async fn query_index(
+        &self,
+        index: &Index,
+        partition: &str,
+        up_to: Option<u64>,
+    ) -> Result<Vec<Item>, StoreError> {
         let state = self.lock()?;
         let first = (index.name, partition.to_owned(), 0, Key::new("", ""));
+        let last = up_to.unwrap_or(u64::MAX);
         Ok(state
             .index
             .range(first..)
-            .take_while(|((name, value, _, _), _)| *name == index.name && value == partition)
+            .take_while(|((name, value, sort, _), _)| {
+                *name == index.name && value == partition && *sort <= last
+            })
             .map(|(_, projected)| projected.clone())
             .collect())
     }

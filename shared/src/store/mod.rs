@@ -53,6 +53,8 @@ pub enum Projection {
     Include(&'static [&'static str]),
     /// Every attribute.
     All,
+    /// The keys only.
+    KeysOnly,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -172,9 +174,15 @@ pub trait Table: Send + Sync {
     /// missing keys are left out.
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError>;
 
-    /// Every item of an index partition, ascending by the index's sort key, with the index's
-    /// projected attributes only. Eventually consistent on DynamoDB.
-    async fn query_index(&self, index: &Index, partition: &str) -> Result<Vec<Item>, StoreError>;
+    /// Every item of an index partition (whose sort key is at most `up_to`, when given),
+    /// ascending by the index's sort key, with the index's projected attributes only. Eventually
+    /// consistent on DynamoDB.
+    async fn query_index(
+        &self,
+        index: &Index,
+        partition: &str,
+        up_to: Option<u64>,
+    ) -> Result<Vec<Item>, StoreError>;
 
     /// The items of the partition `pk` whose sort key starts with `sk_prefix`, ascending by sort
     /// key, strongly consistent: every one, or the first `limit`.

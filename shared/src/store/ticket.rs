@@ -14,7 +14,7 @@ const VERSION: &str = "version";
 const RETENTION_DAYS: &str = "retentionDays";
 const IS_CLOSED: &str = "isClosed";
 /// The only partition of [`PURGE`]: the sweep reads closed tickets of every tenant by time.
-const PURGE_PARTITION: &str = "PURGE";
+pub const PURGE_PARTITION: &str = "PURGE";
 const SECONDS_PER_DAY: i64 = 24 * 60 * 60;
 
 /// An end user's tickets by ID, whole.
@@ -30,7 +30,7 @@ pub const PURGE: Index = Index {
     name: "GSI3",
     partition_key: "purgePartition",
     sort_key: "purgeAt",
-    projection: Projection::Include(&[]),
+    projection: Projection::KeysOnly,
 };
 
 /// A ticket as stored: the version it was read at, and the tenant's retention when it opened.

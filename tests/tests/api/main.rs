@@ -35,6 +35,7 @@ mod models;
 mod my_secrets;
 mod protocol;
 mod read;
+mod retention;
 mod support;
 mod tickets;
 mod update;

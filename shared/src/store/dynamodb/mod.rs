@@ -410,8 +410,13 @@ impl Table for DynamoTable {
         ))
     }
 
-    async fn query_index(&self, index: &Index, partition: &str) -> Result<Vec<Item>, StoreError> {
-        let query = self
+    async fn query_index(
+        &self,
+        index: &Index,
+        partition: &str,
+        up_to: Option<u64>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut query = self
             .client
             .query()
             .table_name(&self.name)
@@ -419,6 +424,12 @@ impl Table for DynamoTable {
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", index.partition_key)
             .expression_attribute_values(":pk", ddb::AttributeValue::S(partition.to_owned()));
+        if let Some(up_to) = up_to {
+            query = query
+                .key_condition_expression("#pk = :pk AND #sk <= :up_to")
+                .expression_attribute_names("#sk", index.sort_key)
+                .expression_attribute_values(":up_to", ddb::AttributeValue::N(up_to.to_string()));
+        }
         self.every_page(query, None).await
     }
 

@@ -64,6 +64,9 @@ impl DynamoTable {
                     store::Projection::All => Projection::builder()
                         .projection_type(ProjectionType::All)
                         .build(),
+                    store::Projection::KeysOnly => Projection::builder()
+                        .projection_type(ProjectionType::KeysOnly)
+                        .build(),
                     store::Projection::Include(names) => Projection::builder()
                         .projection_type(ProjectionType::Include)
                         .set_non_key_attributes(Some(names.iter().map(|s| s.to_string()).collect()))
@@ -138,9 +141,14 @@ impl Table for RecreatingTable {
         self.0.batch_get(keys).await
     }
 
-    async fn query_index(&self, index: &Index, partition: &str) -> Result<Vec<Item>, StoreError> {
+    async fn query_index(
+        &self,
+        index: &Index,
+        partition: &str,
+        up_to: Option<u64>,
+    ) -> Result<Vec<Item>, StoreError> {
         self.recreate_if_found_missing().await?;
-        self.0.query_index(index, partition).await
+        self.0.query_index(index, partition, up_to).await
     }
 
     async fn query(
