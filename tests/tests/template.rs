@@ -150,3 +150,31 @@ fn every_index_and_the_retention_schedule_are_declared() {
     assert!(retention.contains("Type: Schedule") && retention.contains("Schedule: rate(1 hour)"));
     assert!(retention.contains("index/GSI3"));
 }
+
+/// Every variable the functions read is declared (SAM passes `--env-vars` only for declared
+/// ones), but those Lambda sets itself.
+#[test]
+fn every_setting_is_declared_for_the_functions() {
+    let read = std::sync::Mutex::new(Vec::new());
+    let _ = answerpal::config::Settings::from_lookup(|name| {
+        read.lock().expect("names").push(name.to_owned());
+        None
+    });
+    let read = read.into_inner().expect("names");
+    assert!(read.len() > 10, "{read:?}");
+    let globals = TEMPLATE
+        .split_once("Globals:")
+        .and_then(|(_, rest)| rest.split_once("\nResources:"))
+        .map(|(globals, _)| globals)
+        .expect("Globals");
+    for name in read {
+        let set_by_lambda = name.starts_with("AWS_");
+        let local_server_only = name == "PORT";
+        if !set_by_lambda && !local_server_only {
+            assert!(
+                globals.contains(&format!("\n        {name}: ")),
+                "{name} is not declared"
+            );
+        }
+    }
+}
