@@ -2,7 +2,9 @@
 # Installs what the tests need, then runs every check and test:
 #   - a project-local virtualenv (.venv) with moto (the DynamoDB-compatible server the suites
 #     start on a free loopback port), cfn-lint and aws-sam-translator;
-#   - the offline template check, rustfmt, clippy, and the whole Rust test suite.
+#   - the offline template check, rustfmt, clippy, and the whole Rust test suite;
+#   - then every event of events/ through `sam local invoke` (scripts/sam-events.sh: the SAM CLI
+#     pinned in .venv-sam, podman and runc from Debian's packages where no container engine runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,3 +14,4 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace
+./scripts/sam-events.sh

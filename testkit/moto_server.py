@@ -23,7 +23,8 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     app = DomainDispatcherApplication(create_backend_app)
-    server = make_server("127.0.0.1", port, app, threaded=False)
+    # MOTO_HOST=0.0.0.0 lets containers reach it (scripts/sam-events.sh); loopback otherwise.
+    server = make_server(os.environ.get("MOTO_HOST", "127.0.0.1"), port, app, threaded=False)
     print(server.server_port, flush=True)
     threading.Thread(target=exit_when_parent_ends, daemon=True).start()
     server.serve_forever()
