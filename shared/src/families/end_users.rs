@@ -11,7 +11,7 @@ use crate::domain::end_user::{EndUserBody, ListQuery, SORT_FIELDS};
 use crate::domain::errors::FieldErrors;
 use crate::domain::fields::Choice;
 use crate::domain::fields::CountryCode;
-use crate::domain::page::{PageRequest, SortOrder, parse_search, parse_sort_field};
+use crate::domain::page::{SortOrder, parse_search, parse_sort_field};
 use crate::domain::ticket::listing::SORT_FIELDS as TICKET_SORT_FIELDS;
 use crate::domain::ticket::{TicketQuery, TicketStatus};
 use crate::domain::uid::Uid;
@@ -23,7 +23,7 @@ use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::{end_users, tickets};
 use crate::store::Table;
 
-use super::path_id;
+use super::{page_request, path_id};
 
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
@@ -79,10 +79,7 @@ impl EndUsers {
 /// The query of `GET /api/EndUsers`, every invalid parameter named.
 fn list_query(query: &QueryParams) -> Result<ListQuery, ApiError> {
     let mut errors = FieldErrors::default();
-    let page = PageRequest {
-        number: query.read("pageNumber", &mut errors, 1, PageRequest::number),
-        size: query.read("pageSize", &mut errors, 1, PageRequest::size),
-    };
+    let page = page_request(query, &mut errors);
     let sort_by = query.read("sortBy", &mut errors, SORT_FIELDS[0].1, |raw| {
         parse_sort_field(raw, SORT_FIELDS)
     });
@@ -151,10 +148,7 @@ fn ticket_query(query: &QueryParams) -> Result<TicketQuery, ApiError> {
     let order = query.read("sortOrder", &mut errors, SortOrder::Desc, |raw| {
         SortOrder::parse(raw, SortOrder::Desc)
     });
-    let page = PageRequest {
-        number: query.read("pageNumber", &mut errors, 1, PageRequest::number),
-        size: query.read("pageSize", &mut errors, 1, PageRequest::size),
-    };
+    let page = page_request(query, &mut errors);
     Ok(errors.into_result(TicketQuery {
         status,
         customer_rep_id,

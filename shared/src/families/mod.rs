@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use crate::config::ConfigError;
 use crate::domain::errors::FieldErrors;
+use crate::domain::page::PageRequest;
 use crate::domain::parse_id;
 use crate::error::ApiError;
 use crate::http::Api;
-use crate::http::request::Call;
+use crate::http::request::{Call, QueryParams};
 use crate::runtime::Resources;
 
 pub use customers::Customers;
@@ -37,6 +38,14 @@ pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
         .mount(Tickets::new(resources.table.clone()))
         .mount(Webhooks::new(resources.table.clone(), Arc::clone(&vault)))
         .mount(Customers::new(resources.table.clone(), Arc::clone(&vault))))
+}
+
+/// `pageNumber` and `pageSize` of a list; an invalid one is recorded in `errors`.
+fn page_request(query: &QueryParams, errors: &mut FieldErrors) -> PageRequest {
+    PageRequest {
+        number: query.read("pageNumber", errors, 1, PageRequest::number),
+        size: query.read("pageSize", errors, 1, PageRequest::size),
+    }
 }
 
 /// The `{id}` of a route: a positive integer of at most 2^53 - 1, else 400.

@@ -70,13 +70,10 @@ fn ticket_id(call: &Call<'_>) -> Result<u64, ApiError> {
         .map_err(|m| ApiError::Validation(FieldErrors::single("ticketID", m)))
 }
 
-/// `pageNumber` and `pageSize` of a list.
-pub(super) fn page(query: &QueryParams) -> Result<PageRequest, ApiError> {
+/// `pageNumber` and `pageSize` of a messages page.
+fn page(query: &QueryParams) -> Result<PageRequest, ApiError> {
     let mut errors = FieldErrors::default();
-    let page = PageRequest {
-        number: query.read("pageNumber", &mut errors, 1, PageRequest::number),
-        size: query.read("pageSize", &mut errors, 1, PageRequest::size),
-    };
+    let page = super::page_request(query, &mut errors);
     Ok(errors.into_result(page)?)
 }
 
