@@ -71,7 +71,10 @@ pub async fn record(
             }
         }
     }
-    Err(ApiError::ConcurrentModification)
+    // A 5xx, so that the provider delivers the message again later (a 409 would drop it).
+    Err(ApiError::Unavailable(
+        "the message lost every attempt to concurrent changes; deliver it again".into(),
+    ))
 }
 
 /// One attempt's transaction (the delivery record last) and its answer.
