@@ -81,18 +81,12 @@ pub struct Opening<'a> {
 }
 
 impl Ticket {
-    /// A new `Open` ticket: its subject is the given one, or the first 80 characters of the text.
+    /// A new `Open` ticket: its subject is the given one (trimmed, at most 200 characters), or
+    /// else the first 80 characters of the text, as written.
     pub fn open(opening: Opening<'_>) -> Ticket {
         let subject = match opening.subject.map(str::trim).filter(|s| !s.is_empty()) {
             Some(subject) => subject.chars().take(MAX_SUBJECT_CHARS).collect(),
-            None => opening
-                .text
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .chars()
-                .take(SUBJECT_FROM_TEXT_CHARS)
-                .collect(),
+            None => opening.text.chars().take(SUBJECT_FROM_TEXT_CHARS).collect(),
         };
         Ticket {
             id: opening.id,
@@ -159,7 +153,7 @@ mod tests {
             channel_id: 2,
             uid: "+32470000000",
             subject: None,
-            text: "  Hello,\n  my order 1234 has not arrived yet and I would like to know where it is now please",
+            text: "Hello, my order 1234 has not arrived yet and I would like to know where it is now please",
             customer_rep_id: Some(3),
             at: Timestamp::from_unix_seconds(1_800_000_000),
         })
