@@ -145,12 +145,7 @@ impl Family for Webhooks {
         keys.extend(channel_key.clone());
         keys.extend(delivery_key.clone());
         let items = self.table.batch_get(&keys).await?;
-        let find = |key: &Key| {
-            items
-                .iter()
-                .find(|item| Key::of(item).as_ref() == Some(key))
-                .cloned()
-        };
+        let find = |key: &Key| key.find_in(&items).cloned();
         // A tenant that saved no account has no secret either.
         let account = find(&account_key)
             .map(account::from_item)

@@ -119,7 +119,7 @@ pub async fn phone_secrets(
     let mut account = Account::default();
     let mut phone_channel = false;
     for item in items {
-        if crate::store::Key::of(&item).as_ref() == Some(&account_key) {
+        if account_key.holds(&item) {
             account = account::from_item(item)?;
         } else {
             phone_channel = channel::from_item(item)?.channel_type == ChannelType::Phone;

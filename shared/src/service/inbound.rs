@@ -102,10 +102,8 @@ async fn plan(
     );
     let found = table.batch_get(&keys).await?;
     let holder_of = |uid: &Uid| {
-        let key = uid_index::key(tenant, uid);
-        found
-            .iter()
-            .find(|item| crate::store::Key::of(item).as_ref() == Some(&key))
+        uid_index::key(tenant, uid)
+            .find_in(&found)
             .and_then(owner::of)
     };
     let sender = holder_of(&inbound.sender);

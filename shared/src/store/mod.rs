@@ -71,6 +71,19 @@ impl Key {
         }
     }
 
+    /// Whether `item` is stored under this key (compared in place, nothing copied).
+    pub fn holds(&self, item: &Item) -> bool {
+        matches!(
+            (item.get(PK), item.get(SK)),
+            (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) if *pk == self.pk && *sk == self.sk
+        )
+    }
+
+    /// The item of `items` stored under this key: batch reads answer in no particular order.
+    pub fn find_in<'a>(&self, items: &'a [Item]) -> Option<&'a Item> {
+        items.iter().find(|item| self.holds(item))
+    }
+
     pub fn of(item: &Item) -> Option<Key> {
         match (item.get(PK), item.get(SK)) {
             (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => {
