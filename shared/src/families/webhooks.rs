@@ -245,6 +245,21 @@ fn invalid(errors: FieldErrors) -> ApiError {
     ApiError::Validation(errors)
 }
 
+/// The sender's UID of type `uid_type` in payload field `field`; a missing one is recorded as
+/// required, an invalid one with why.
+fn required_uid(
+    raw: Option<&str>,
+    uid_type: UidType,
+    field: &str,
+    errors: &mut FieldErrors,
+) -> Option<Uid> {
+    let Some(raw) = raw else {
+        errors.add(field, "is required");
+        return None;
+    };
+    errors.check(field, Uid::parse(uid_type, raw, None).map(Some), None)
+}
+
 fn required_message_id(raw: Option<&str>, errors: &mut FieldErrors, field: &str) -> String {
     match raw.map(str::trim).filter(|id| !id.is_empty()) {
         Some(id) if id.chars().count() <= MAX_MESSAGE_ID_CHARS => id.to_owned(),
@@ -305,13 +320,8 @@ fn twilio_message(call: &Call<'_>) -> Result<Inbound, ApiError> {
         true => UidType::WhatsApp,
         false => UidType::Phone,
     };
-    let sender = match from.trim() {
-        "" => {
-            errors.add("From", "is required");
-            None
-        }
-        raw => errors.check("From", Uid::parse(uid_type, raw, None).map(Some), None),
-    };
+    let from = Some(from.trim()).filter(|f| !f.is_empty());
+    let sender = required_uid(from, uid_type, "From", &mut errors);
     let provider_message_id = required_message_id(field("MessageSid"), &mut errors, "MessageSid");
     let Some(sender) = sender else {
         return Err(invalid(errors));
@@ -349,17 +359,8 @@ struct EmailPayload {
 fn email_message(call: &Call<'_>) -> Result<Inbound, ApiError> {
     let payload: EmailPayload = call.json()?;
     let mut errors = FieldErrors::default();
-    let sender = match payload.from.as_ref().and_then(|f| f.email.as_deref()) {
-        Some(raw) => errors.check(
-            "from.email",
-            Uid::parse(UidType::Email, raw, None).map(Some),
-            None,
-        ),
-        None => {
-            errors.add("from.email", "is required");
-            None
-        }
-    };
+    let from = payload.from.as_ref().and_then(|f| f.email.as_deref());
+    let sender = required_uid(from, UidType::Email, "from.email", &mut errors);
     let provider_message_id =
         required_message_id(payload.message_id.as_deref(), &mut errors, "messageID");
     if payload.text_body.is_none() {
@@ -404,17 +405,8 @@ struct WebchatPayload {
 fn webchat_message(call: &Call<'_>) -> Result<Inbound, ApiError> {
     let payload: WebchatPayload = call.json()?;
     let mut errors = FieldErrors::default();
-    let sender = match payload.visitor_id.as_deref() {
-        Some(raw) => errors.check(
-            "visitorID",
-            Uid::parse(UidType::Webchat, raw, None).map(Some),
-            None,
-        ),
-        None => {
-            errors.add("visitorID", "is required");
-            None
-        }
-    };
+    let visitor = payload.visitor_id.as_deref();
+    let sender = required_uid(visitor, UidType::Webchat, "visitorID", &mut errors);
     let email = match payload
         .email
         .as_deref()
