@@ -194,6 +194,22 @@ macro_rules! conditioned {
     }};
 }
 
+/// Sets an update's key, expression and condition on either of the SDK's update builders (their
+/// setters share names, not a trait), asking for the item met when the condition fails.
+macro_rules! updating {
+    ($builder:expr, $key:expr, $set:expr, $add:expr, $remove:expr, $condition:expr) => {{
+        let (expression, condition, names, values) =
+            update_parts($set, $add, $remove, $condition.as_ref());
+        $builder
+            .set_key(Some(aws_key(&$key)))
+            .update_expression(expression)
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+    }};
+}
+
 fn transact_item(write: Write, table: &str) -> Result<TransactWriteItem, StoreError> {
     Ok(match write {
         Write::Update {
@@ -203,18 +219,8 @@ fn transact_item(write: Write, table: &str) -> Result<TransactWriteItem, StoreEr
             remove,
             condition,
         } => {
-            let (expression, condition, names, values) =
-                update_parts(set, add, remove, condition.as_ref());
-            let update = Update::builder()
-                .table_name(table)
-                .set_key(Some(aws_key(&key)))
-                .update_expression(expression)
-                .set_condition_expression(condition)
-                .set_expression_attribute_names(Some(names))
-                .set_expression_attribute_values(values)
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
+            let update = Update::builder().table_name(table);
+            let update = updating!(update, key, set, add, remove, condition)
                 .build()
                 .map_err(internal)?;
             TransactWriteItem::builder().update(update).build()
@@ -294,21 +300,14 @@ impl DynamoTable {
                 remove,
                 condition,
             } => {
-                let (expression, condition, names, values) =
-                    update_parts(set, add, remove, condition.as_ref());
-                let update = self
-                    .client
-                    .update_item()
-                    .table_name(&self.name)
-                    .set_key(Some(aws_key(&key)))
-                    .update_expression(expression)
-                    .set_condition_expression(condition)
-                    .set_expression_attribute_names(Some(names))
-                    .set_expression_attribute_values(values)
-                    .return_values_on_condition_check_failure(
-                        ReturnValuesOnConditionCheckFailure::AllOld,
-                    );
-                single_write_outcome!(self, update.send().await, UpdateItemError)
+                let update = self.client.update_item().table_name(&self.name);
+                single_write_outcome!(
+                    self,
+                    updating!(update, key, set, add, remove, condition)
+                        .send()
+                        .await,
+                    UpdateItemError
+                )
             }
         }
     }
