@@ -65,7 +65,7 @@ pub async fn update(
 
 /// The models `tenant` is shown (see [`Catalog::listed_for`]): one read, for its defaults.
 pub async fn models(table: &dyn Table, tenant: TenantId) -> Result<Vec<&'static Model>, ApiError> {
-    let defaults = load(table, tenant).await?.settings.default_model_ids();
+    let defaults = load(table, tenant).await?.settings.into_default_model_ids();
     Ok(Catalog::shipped().listed_for(tenant, &defaults))
 }
 

@@ -198,10 +198,8 @@ impl Settings {
     }
 
     /// The model ids the tenant has as defaults.
-    pub fn default_model_ids(&self) -> Vec<u64> {
-        let mut settings = self.clone();
-        settings
-            .default_models()
+    pub fn into_default_model_ids(mut self) -> Vec<u64> {
+        self.default_models()
             .into_iter()
             .filter_map(|(_, _, id)| *id)
             .collect()
