@@ -12,6 +12,9 @@ use answerpal::vault::Vault;
 use answerpal_local::Limits;
 use tokio::net::TcpListener;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Only this server has a default secret; deployed functions refuse to start without a key.
 const DEVELOPMENT_SECRET: &str = "answerpal-local-development-secret";
 /// The key tenant secrets are sealed with when neither `SECRETS_KMS_KEY_ID` nor
