@@ -20,8 +20,8 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value).map_err(|e| StoreError::Internal(format!("encode item: {e}")))
 }
 
-/// `from_item` would first copy the item's map into a new one, hashing every name again (a
-/// twentieth of a local-server GET); the map as it is makes the same `M` value.
+/// `from_item` would first copy the item's map into a new one, hashing every name again (3% of
+/// a local-server GET); the map as it is makes the same `M` value.
 pub fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_attribute_value(AttributeValue::M(item.into_inner()))
         .map_err(|e| StoreError::Internal(format!("decode item: {e}")))
