@@ -9,8 +9,6 @@ use lambda_http::{Body, Response};
 use serde_json::{Map, Value};
 
 use crate::domain::customer::{Channel, ChannelBody, ProviderSecrets};
-use crate::domain::errors::FieldErrors;
-use crate::domain::parse_id;
 use crate::error::ApiError;
 use crate::http::request::{Call, Caller};
 use crate::http::response::{created, json, no_content, no_store};
@@ -18,6 +16,8 @@ use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::account;
 use crate::store::Table;
 use crate::vault::Vault;
+
+use super::path_id;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
@@ -81,12 +81,6 @@ impl Customers {
     }
 }
 
-/// The `{channelID}` of a route: a positive integer of at most 2^53 - 1, else 400.
-fn channel_id(call: &Call<'_>) -> Result<u64, ApiError> {
-    parse_id(call.param("channelID")?)
-        .map_err(|m| ApiError::Validation(FieldErrors::single("channelID", m)))
-}
-
 #[async_trait]
 impl Family for Customers {
     type Op = Op;
@@ -114,7 +108,7 @@ impl Family for Customers {
                 json(StatusCode::OK, &serde_json::json!({ "items": items }))
             }
             Op::PutChannel => {
-                let id = channel_id(call)?;
+                let id = path_id(call, "channelID")?;
                 let body: ChannelBody = call.json()?;
                 let channel = Channel::parse(id, &body)?;
                 match account::put_channel(table, tenant, &channel).await? {
@@ -123,7 +117,7 @@ impl Family for Customers {
                 }
             }
             Op::DeleteChannel => {
-                account::delete_channel(table, tenant, channel_id(call)?).await?;
+                account::delete_channel(table, tenant, path_id(call, "channelID")?).await?;
                 Ok(no_content())
             }
             Op::MySecrets => {

@@ -210,21 +210,21 @@ impl Family for EndUsers {
                 json(StatusCode::OK, &user.view())
             }
             Op::Get => {
-                let user = end_users::get(table, tenant, path_id(call)?).await?;
+                let user = end_users::get(table, tenant, path_id(call, "id")?).await?;
                 json(StatusCode::OK, &user.view())
             }
             Op::Update => {
-                let id = path_id(call)?;
+                let id = path_id(call, "id")?;
                 let body: EndUserBody = call.json()?;
                 let user = end_users::update(table, tenant, id, &body).await?;
                 json(StatusCode::OK, &user.view())
             }
             Op::Delete => {
-                end_users::delete(table, tenant, path_id(call)?).await?;
+                end_users::delete(table, tenant, path_id(call, "id")?).await?;
                 Ok(no_content())
             }
             Op::Tickets => {
-                let id = path_id(call)?;
+                let id = path_id(call, "id")?;
                 let query = ticket_query(call.query())?;
                 json(
                     StatusCode::OK,

@@ -48,7 +48,8 @@ fn page_request(query: &QueryParams, errors: &mut FieldErrors) -> PageRequest {
     }
 }
 
-/// The `{id}` of a route: a positive integer of at most 2^53 - 1, else 400.
-fn path_id(call: &Call<'_>) -> Result<u64, ApiError> {
-    parse_id(call.param("id")?).map_err(|m| ApiError::Validation(FieldErrors::single("id", m)))
+/// The path parameter `name` of a route (`{id}`, `{ticketID}`, `{channelID}`): a positive integer
+/// of at most 2^53 - 1, else 400 naming it.
+fn path_id(call: &Call<'_>, name: &str) -> Result<u64, ApiError> {
+    parse_id(call.param(name)?).map_err(|m| ApiError::Validation(FieldErrors::single(name, m)))
 }

@@ -8,7 +8,6 @@ use lambda_http::{Body, Response};
 
 use crate::domain::errors::FieldErrors;
 use crate::domain::page::PageRequest;
-use crate::domain::parse_id;
 use crate::domain::ticket::{ReplyBody, TicketBody, TicketUpdate};
 use crate::error::ApiError;
 use crate::http::request::{Call, Caller, QueryParams};
@@ -16,6 +15,8 @@ use crate::http::response::{created, json};
 use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::tickets;
 use crate::store::Table;
+
+use super::path_id;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
@@ -65,11 +66,6 @@ impl Tickets {
     }
 }
 
-fn ticket_id(call: &Call<'_>) -> Result<u64, ApiError> {
-    parse_id(call.param("ticketID")?)
-        .map_err(|m| ApiError::Validation(FieldErrors::single("ticketID", m)))
-}
-
 /// `pageNumber` and `pageSize` of a messages page.
 fn page(query: &QueryParams) -> Result<PageRequest, ApiError> {
     let mut errors = FieldErrors::default();
@@ -88,7 +84,7 @@ impl Family for Tickets {
     async fn call(&self, op: Op, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
         let table = self.table.as_ref();
         let tenant = call.tenant()?;
-        let id = ticket_id(call)?;
+        let id = path_id(call, "ticketID")?;
         match op {
             Op::Get => json(
                 StatusCode::OK,
