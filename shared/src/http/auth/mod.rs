@@ -77,8 +77,10 @@ impl Authenticator {
         let (key, algorithm) = match (&config.secret, &config.public_key_pem) {
             (Some(_), Some(_)) => return Err(ConfigError::TwoKeys),
             (None, None) => return Err(ConfigError::MissingKey),
+            // Settings read a blank secret as none; jsonwebtoken refuses an empty one too.
             (Some(secret), None) => (
-                DecodingKey::from_secret(secret.expose().as_bytes()),
+                DecodingKey::from_secret(secret.expose().as_bytes())
+                    .map_err(|_| ConfigError::MissingKey)?,
                 Algorithm::HS256,
             ),
             (None, Some(pem)) => match DecodingKey::from_rsa_pem(pem.as_bytes()) {
@@ -210,12 +212,8 @@ pub fn hs256_token(secret: &str, customer_id: u64, ttl_seconds: i64) -> Result<S
 /// An HS256 token carrying `claims` as given.
 pub fn sign_hs256(secret: &str, claims: &Value) -> Result<String, String> {
     ring_crypto::install();
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .map_err(|e| e.to_string())
+    let key = EncodingKey::from_secret(secret.as_bytes()).map_err(|e| e.to_string())?;
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
