@@ -7,7 +7,6 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, LambdaEvent, Request, lambda_runtime, service_fn};
 use tracing::Level;
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -18,14 +17,10 @@ use crate::http::Api;
 use crate::http::auth::Authenticator;
 use crate::http::router::Family;
 use crate::service::retention;
-use crate::store::dynamodb::{self, DynamoTable, RecreatingTable};
+use crate::store::dynamodb::{self, Connection, DynamoTable, RecreatingTable};
 use crate::store::memory::MemoryTable;
-use crate::store::{Key, StoreError, Table};
+use crate::store::{StoreError, Table};
 use crate::vault::Vault;
-
-/// Log lines queued for the writer at most: its queue is allocated whole (the crate's default of
-/// 128,000 costs 3 MiB of resident memory).
-const LOG_QUEUE_LINES: usize = 1024;
 
 /// What a process builds once and its families share.
 #[derive(Clone)]
@@ -45,10 +40,12 @@ impl Resources {
         self
     }
 
-    /// The DynamoDB table `table_name`, at `DYNAMODB_ENDPOINT` when set.
-    pub fn dynamodb(settings: &Settings, table_name: &str) -> Self {
-        let client = dynamodb::client(&settings.dynamodb, None);
-        Self::new(Arc::new(DynamoTable::new(client, table_name)))
+    /// The DynamoDB table `table_name`, at `DYNAMODB_ENDPOINT` when set, with what opens its
+    /// connection ahead of the first call.
+    pub fn dynamodb(settings: &Settings, table_name: &str) -> (Self, Connection) {
+        let (client, connection) = dynamodb::connect(&settings.dynamodb, None);
+        let resources = Self::new(Arc::new(DynamoTable::new(client, table_name)));
+        (resources, connection)
     }
 
     /// The local server's store: the DynamoDB endpoint of the settings (its table created when
@@ -77,26 +74,20 @@ fn log_filter(settings: &Settings) -> Targets {
 }
 
 /// Logs as JSON lines, as CloudWatch indexes them (Lambda adds the time itself). Each line is
-/// formatted once on the request's thread and written to stdout by a worker thread, so a slow
-/// log pipe never holds a request: lines are dropped rather than wait once `LOG_QUEUE_LINES` are
-/// queued (a function logs about one line per request). Keep the guard for the life of the
-/// process: dropping it flushes and stops the writer.
-pub fn init_json_logs(settings: &Settings) -> WorkerGuard {
-    let (stdout, guard) = NonBlockingBuilder::default()
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .lossy(true)
-        .finish(std::io::stdout());
+/// formatted on the request's thread and written to stdout with one `write`: Lambda drains stdout
+/// as it comes, and a writer thread cost each invoke more CPU than the write it saved
+/// (docs/decisions.md, Performance).
+pub fn init_json_logs(settings: &Settings) {
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(Level::TRACE)
         .json()
         .with_current_span(false)
         .without_time()
-        .with_writer(stdout)
+        .with_writer(std::io::stdout)
         .finish()
         .with(log_filter(settings));
     // An error means a subscriber is set already (tests, repeated set-up), which stays.
     drop(subscriber.try_init());
-    guard
 }
 
 /// Logs as text for a terminal (the local server).
@@ -109,17 +100,16 @@ pub fn init_text_logs(settings: &Settings) {
     drop(subscriber.try_init());
 }
 
-/// Resolves credentials and the endpoint and opens the connection (TLS handshake) during init, so
-/// the first invoke costs what a warm one does: one read of a key no item has. A failure only
-/// means the first invoke does that work.
-async fn warm_up(table: &dyn Table) {
+/// Opens the store's connection (DNS, TCP, TLS handshake) during init, so the first invoke does
+/// not wait for it; no DynamoDB operation. A failure only means the first invoke connects.
+async fn warm_up(connection: &Connection) {
     let started = std::time::Instant::now();
-    match table.get(&Key::new("WARM-UP", "WARM-UP")).await {
-        Ok(_) => tracing::info!(
+    match connection.open().await {
+        Ok(()) => tracing::info!(
             ms = started.elapsed().as_secs_f64() * 1000.0,
-            "store connection warmed"
+            "store connection opened"
         ),
-        Err(error) => tracing::warn!(%error, "warming the store connection failed"),
+        Err(error) => tracing::warn!(%error, "opening the store connection failed"),
     }
 }
 
@@ -130,12 +120,12 @@ pub async fn run_lambda<F: Family>(
     make: impl FnOnce(&Settings, &Resources) -> Result<F, ConfigError>,
 ) -> Result<(), lambda_http::Error> {
     let settings = Settings::from_env()?;
-    let _logs = init_json_logs(&settings);
+    init_json_logs(&settings);
     let auth = Authenticator::new(&settings.jwt)?;
     let table_name = settings.required_table_name()?;
-    let resources = Resources::dynamodb(&settings, table_name);
+    let (resources, connection) = Resources::dynamodb(&settings, table_name);
     if settings.warm_store_at_init {
-        warm_up(resources.table.as_ref()).await;
+        warm_up(&connection).await;
     }
     let family = make(&settings, &resources)?;
     let api = Api::new(auth, settings.public_base_url.clone()).mount(family);
@@ -166,9 +156,9 @@ pub async fn invoke(api: &Api, event: LambdaRequest) -> ApiGatewayV2httpResponse
 /// environment, JSON logs and the DynamoDB table `TABLE_NAME`, each built once.
 pub async fn run_retention() -> Result<(), lambda_http::Error> {
     let settings = Settings::from_env()?;
-    let _logs = init_json_logs(&settings);
+    init_json_logs(&settings);
     let table_name = settings.required_table_name()?;
-    let resources = Resources::dynamodb(&settings, table_name);
+    let (resources, _) = Resources::dynamodb(&settings, table_name);
     let table = resources.table.as_ref();
     lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| async move {
         let swept = retention::sweep(table, Timestamp::now())

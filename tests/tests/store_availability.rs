@@ -80,3 +80,21 @@ async fn a_missing_table_is_503_and_the_local_server_creates_it_again() {
         201
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_warm_up_opens_the_connection_to_the_resolved_endpoint_or_fails_harmlessly() {
+    let endpoint = dynamodb_endpoint();
+    let (client, connection) = dynamodb::connect(&DynamoSettings::local(&endpoint), None);
+    // The endpoint override resolves to moto, as the client's calls do.
+    connection.open().await.expect("a connection to moto");
+    let name = format!("warm-{:016x}", fastrand::u64(..));
+    let table = RecreatingTable::new(DynamoTable::new(client, name))
+        .await
+        .expect("the table created");
+    let api = TestApi::with_table(Arc::new(table), REQUEST_DEADLINE);
+    assert_eq!(api.get("/api/EndUsers/1", 1).await.status, 404);
+
+    // Nothing listening: an error for the log, and the function starts as it would without.
+    let (_, nowhere) = dynamodb::connect(&DynamoSettings::local("http://127.0.0.1:1"), None);
+    assert!(nowhere.open().await.is_err());
+}

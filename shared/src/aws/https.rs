@@ -4,8 +4,11 @@
 //! function), and its builder cannot be given an HTTP/1-only connector.
 
 use std::error::Error;
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
@@ -15,22 +18,30 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
-use hyper_rustls::HttpsConnector;
+use hyper::Uri;
+use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::RootCertStore;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
+use tokio::net::TcpStream;
+use tower_service::Service;
 
 /// Amazon Root CA 1 to 4 and Starfield Services Root CA G2 (which cross-signs them): the roots of
 /// Amazon Trust Services, which issues the certificates of the DynamoDB and KMS endpoints.
 const AMAZON_TRUST_ROOTS: &[u8] = include_bytes!("amazon-trust-roots.pem");
 
-type Pool = Client<HttpsConnector<TcpConnector>, SdkBody>;
+/// How long a connection opened ahead of its first request stays usable: well inside the idle
+/// time after which a server may close a connection that nobody uses.
+const OPENED_AHEAD_FOR: Duration = Duration::from_secs(20);
+
+type Stream = MaybeHttpsStream<TokioIo<TcpStream>>;
+type BoxError = Box<dyn Error + Send + Sync>;
 
 /// One pool of keep-alive connections, shared by every request of an SDK client; built at its
-/// first request (the TLS set-up stays out of a function's init unless it warms up there).
+/// first use (the TLS set-up stays out of a function's init unless it opens a connection there).
 #[derive(Clone, Debug)]
 pub struct Https {
     pool: Arc<OnceLock<Pool>>,
@@ -55,9 +66,84 @@ impl Https {
         }
     }
 
+    /// Opens a connection to `url`'s host (DNS, TCP, TLS handshake) for the next request there
+    /// to use, if it comes within [`OPENED_AHEAD_FOR`]; no request is sent.
+    pub async fn open_connection(&self, url: &str) -> Result<(), String> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
+        let mut connector = self.pool().connector.connector.clone();
+        let stream = connector
+            .call(uri.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        self.pool().connector.keep(uri, stream);
+        Ok(())
+    }
+
     fn pool(&self) -> &Pool {
         self.pool
             .get_or_init(|| build_pool((self.roots)(), self.connect_timeout, self.allow_http))
+    }
+}
+
+/// The keep-alive client, and its connector (which may hold a connection opened ahead).
+#[derive(Debug)]
+struct Pool {
+    client: Client<Preconnected, SdkBody>,
+    connector: Preconnected,
+}
+
+/// The pool's connector: hands out the connection opened ahead for its host while fresh, else
+/// connects.
+#[derive(Clone)]
+struct Preconnected {
+    connector: HttpsConnector<TcpConnector>,
+    opened: Arc<Mutex<Option<Opened>>>,
+}
+
+struct Opened {
+    uri: Uri,
+    at: Instant,
+    stream: Stream,
+}
+
+impl std::fmt::Debug for Preconnected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Preconnected").finish_non_exhaustive()
+    }
+}
+
+impl Preconnected {
+    fn keep(&self, uri: Uri, stream: Stream) {
+        if let Ok(mut opened) = self.opened.lock() {
+            let at = Instant::now();
+            *opened = Some(Opened { uri, at, stream });
+        }
+    }
+
+    /// The connection opened ahead for `uri`'s scheme and host, while fresh; taken once.
+    fn take(&self, uri: &Uri) -> Option<Stream> {
+        let opened = self.opened.lock().ok()?.take()?;
+        let same = opened.uri.scheme() == uri.scheme() && opened.uri.authority() == uri.authority();
+        (same && opened.at.elapsed() < OPENED_AHEAD_FOR).then_some(opened.stream)
+    }
+}
+
+impl Service<Uri> for Preconnected {
+    type Response = Stream;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.connector.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        match self.take(&uri) {
+            Some(stream) => Box::pin(std::future::ready(Ok(stream))),
+            None => self.connector.call(uri),
+        }
     }
 }
 
@@ -78,8 +164,12 @@ fn build_pool(roots: RootCertStore, connect_timeout: Duration, allow_http: bool)
         true => builder.https_or_http(),
         false => builder.https_only(),
     };
-    let connector = builder.enable_http1().wrap_connector(tcp);
-    Client::builder(TokioExecutor::new()).build(connector)
+    let connector = Preconnected {
+        connector: builder.enable_http1().wrap_connector(tcp),
+        opened: Arc::new(Mutex::new(None)),
+    };
+    let client = Client::builder(TokioExecutor::new()).build(connector.clone());
+    Pool { client, connector }
 }
 
 /// The compiled-in roots: the system's bundle would be read (a directory walk) on the first
@@ -99,7 +189,7 @@ impl HttpConnector for Https {
                 return HttpConnectorFuture::ready(Err(ConnectorError::user(error.into())));
             }
         };
-        let sent = self.pool().request(request);
+        let sent = self.pool().client.request(request);
         HttpConnectorFuture::new(async move {
             let response = sent.await.map_err(connector_error)?;
             HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
@@ -147,6 +237,8 @@ fn find_source<'a, E: Error + 'static>(error: &'a (dyn Error + 'static)) -> Opti
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use http_body_util::BodyExt;
     use rustls_pki_types::PrivateKeyDer;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -206,6 +298,56 @@ mod tests {
             .body(SdkBody::empty())
             .expect("a request");
         HttpRequest::try_from(request).expect("an SDK request")
+    }
+
+    /// A plain HTTP/1.1 server on loopback answering every request `200 ok` on a kept-alive
+    /// connection, counting the connections it accepted.
+    async fn counting_server() -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut request = [0u8; 4096];
+                    while stream.read(&mut request).await.is_ok_and(|n| n > 0) {
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if stream.write_all(answer).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (format!("http://127.0.0.1:{port}/"), accepted)
+    }
+
+    #[tokio::test]
+    async fn an_opened_connection_serves_the_next_request() {
+        let (url, accepted) = counting_server().await;
+        let https = Https::new(Duration::from_secs(1), true);
+        https.open_connection(&url).await.expect("a connection");
+        // The server counts a connection once its accept loop has run.
+        for _ in 0..100 {
+            if accepted.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        let response = https.call(get(&url)).await.expect("a response");
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "the opened connection was used"
+        );
+
+        // Nothing listening: an error to log, not a panic.
+        let closed = Https::new(Duration::from_secs(1), true);
+        assert!(closed.open_connection("http://127.0.0.1:1/").await.is_err());
     }
 
     #[tokio::test]

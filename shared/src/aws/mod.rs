@@ -13,6 +13,8 @@ use crate::config::DynamoSettings;
 
 mod https;
 
+pub use https::Https;
+
 /// The configuration a client of the process's AWS services is built from, for a service at
 /// `endpoint` when it is a local one (region, credential presence and time limits are the
 /// process's: [`DynamoSettings`]). Credentials come from the
@@ -22,13 +24,26 @@ mod https;
 /// needed: the region defaults to us-east-1 and, without credentials in the environment, fixed
 /// local ones sign the requests.
 pub fn sdk_config(settings: &DynamoSettings, endpoint: Option<&str>) -> SdkConfig {
+    sdk_config_over(settings, endpoint, https_client(settings, endpoint))
+}
+
+/// The HTTPS client of a service at `endpoint` (plain `http` too when it is a local one).
+pub fn https_client(settings: &DynamoSettings, endpoint: Option<&str>) -> Https {
+    Https::new(settings.timeouts.connect, endpoint.is_some())
+}
+
+/// [`sdk_config`] sending through `https`, which the caller keeps (to open a connection early).
+pub fn sdk_config_over(
+    settings: &DynamoSettings,
+    endpoint: Option<&str>,
+    https: Https,
+) -> SdkConfig {
     let region = Region::new(
         settings
             .region
             .clone()
             .unwrap_or_else(|| "us-east-1".into()),
     );
-    let https = https::Https::new(settings.timeouts.connect, endpoint.is_some());
     let credentials = if endpoint.is_some() && !settings.credentials_in_env {
         SharedCredentialsProvider::new(Credentials::new("local", "local", None, None, "local"))
     } else {

@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem, Update,
 };
 
-pub use client::{CallCounter, client};
+pub use client::{CallCounter, Connection, client, connect};
 
 use super::{
     AttributeValue, Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, PK, SK,
