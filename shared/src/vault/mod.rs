@@ -4,8 +4,9 @@
 //! Both are bound to the tenant: the KMS encryption context and the AEAD's associated data name
 //! it, so sealed secrets copied to another tenant's item do not open.
 //!
-//! Unwrapped data keys stay in memory for [`DATA_KEY_TTL`], so a warm function opens a tenant's
-//! secrets without calling the key service per request.
+//! Unwrapped data keys stay in memory for [`DATA_KEY_TTL`], with the secrets they opened last, so
+//! a warm function reads a tenant's secrets without calling the key service or decrypting them
+//! per request (a webhook needs them for every message).
 
 pub mod kms;
 pub mod local;
@@ -24,7 +25,8 @@ use crate::domain::customer::{Sealed, SecretValues};
 
 /// How long an unwrapped data key is kept in memory.
 pub const DATA_KEY_TTL: Duration = Duration::from_secs(300);
-/// Unwrapped data keys kept at most (one per tenant whose secrets were opened recently).
+/// Unwrapped data keys kept at most (one per tenant whose secrets were opened recently), each
+/// with the secrets it opened last.
 const CACHED_KEYS: usize = 1024;
 
 pub const KEY_LEN: usize = 32;
@@ -82,8 +84,33 @@ pub trait KeyService: Send + Sync {
 /// Seals and opens tenant secrets.
 pub struct Vault {
     keys: Box<dyn KeyService>,
-    /// Unwrapped data keys by their wrapped form, with when they were unwrapped.
-    cache: Mutex<HashMap<Vec<u8>, (KeyBytes, Instant)>>,
+    /// Unwrapped data keys by their wrapped form.
+    cache: Mutex<HashMap<Vec<u8>, CachedKey>>,
+}
+
+/// An unwrapped data key, kept for [`DATA_KEY_TTL`] from its unwrapping.
+struct CachedKey {
+    key: KeyBytes,
+    at: Instant,
+    opened: Option<Opened>,
+}
+
+/// Secrets a data key opened: valid only for the same tenant and the same sealed bytes (a data key
+/// seals once, but an item could pair its wrapped key with other bytes).
+struct Opened {
+    tenant: TenantId,
+    nonce: Vec<u8>,
+    ciphertext: Vec<u8>,
+    secrets: SecretValues,
+}
+
+impl Opened {
+    fn of(&self, tenant: TenantId, sealed: &Sealed) -> Option<&SecretValues> {
+        let same = self.tenant == tenant
+            && self.nonce == sealed.nonce
+            && self.ciphertext == sealed.ciphertext;
+        same.then_some(&self.secrets)
+    }
 }
 
 impl Vault {
@@ -133,23 +160,34 @@ impl Vault {
         tenant: TenantId,
         sealed: &Sealed,
     ) -> Result<SecretValues, VaultError> {
-        let context = KeyContext::new(tenant);
-        let key = match self.cached(&sealed.wrapped_key) {
-            Some(key) => key,
+        let key = match self.cached(tenant, sealed) {
+            Some(Cached::Opened(secrets)) => return Ok(secrets),
+            Some(Cached::Key(key)) => key,
             None => {
+                let context = KeyContext::new(tenant);
                 let key = self.keys.unwrap(&sealed.wrapped_key, &context).await?;
                 self.remember(sealed.wrapped_key.clone(), key);
                 key
             }
         };
+        let context = KeyContext::new(tenant);
         let plaintext = open_with(&key, &context.aad(), &sealed.nonce, &sealed.ciphertext)?;
-        SecretValues::from_plaintext(&plaintext).map_err(VaultError::Internal)
+        let secrets = SecretValues::from_plaintext(&plaintext).map_err(VaultError::Internal)?;
+        self.remember_opened(tenant, sealed, &secrets);
+        Ok(secrets)
     }
 
-    fn cached(&self, wrapped: &[u8]) -> Option<KeyBytes> {
+    /// The fresh cached key of `sealed`, or the secrets it opened for `tenant` already.
+    fn cached(&self, tenant: TenantId, sealed: &Sealed) -> Option<Cached> {
         let cache = self.cache.lock().ok()?;
-        let (key, at) = cache.get(wrapped)?;
-        (at.elapsed() < DATA_KEY_TTL).then_some(*key)
+        let entry = cache.get(&sealed.wrapped_key)?;
+        if entry.at.elapsed() >= DATA_KEY_TTL {
+            return None;
+        }
+        match entry.opened.as_ref().and_then(|o| o.of(tenant, sealed)) {
+            Some(secrets) => Some(Cached::Opened(secrets.clone())),
+            None => Some(Cached::Key(entry.key)),
+        }
     }
 
     fn remember(&self, wrapped: Vec<u8>, key: KeyBytes) {
@@ -157,13 +195,35 @@ impl Vault {
             return;
         };
         if cache.len() >= CACHED_KEYS {
-            cache.retain(|_, (_, at)| at.elapsed() < DATA_KEY_TTL);
+            cache.retain(|_, entry| entry.at.elapsed() < DATA_KEY_TTL);
             if cache.len() >= CACHED_KEYS {
                 cache.clear();
             }
         }
-        cache.insert(wrapped, (key, Instant::now()));
+        let at = Instant::now();
+        let opened = None;
+        cache.insert(wrapped, CachedKey { key, at, opened });
     }
+
+    fn remember_opened(&self, tenant: TenantId, sealed: &Sealed, secrets: &SecretValues) {
+        let Ok(mut cache) = self.cache.lock() else {
+            return;
+        };
+        if let Some(entry) = cache.get_mut(&sealed.wrapped_key) {
+            entry.opened = Some(Opened {
+                tenant,
+                nonce: sealed.nonce.clone(),
+                ciphertext: sealed.ciphertext.clone(),
+                secrets: secrets.clone(),
+            });
+        }
+    }
+}
+
+/// What the cache holds for a sealed value.
+enum Cached {
+    Key(KeyBytes),
+    Opened(SecretValues),
 }
 
 fn random<const N: usize>() -> Result<[u8; N], VaultError> {
@@ -305,5 +365,43 @@ mod tests {
             reader.open(tenant(1), &sealed).await.expect("open");
         }
         assert_eq!(unwraps.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn opened_secrets_are_reused_only_for_the_same_tenant_and_bytes() {
+        let master = Secret::new(local::LocalKeys::generate_base64().expect("key"));
+        let vault = Vault::new(local::LocalKeys::from_base64(&master).expect("key"));
+        let sealed = vault.seal(tenant(1), &secrets()).await.expect("seal");
+        assert_eq!(
+            vault.open(tenant(1), &sealed).await.expect("open"),
+            secrets()
+        );
+        assert_eq!(
+            vault.open(tenant(1), &sealed).await.expect("cached"),
+            secrets()
+        );
+
+        // Once opened, the same bytes still do not open for another tenant...
+        assert!(
+            vault.open(tenant(2), &sealed).await.is_err(),
+            "another tenant"
+        );
+        // ...and the same wrapped key with other bytes is decrypted, not answered from the cache.
+        let mut tampered = sealed.clone();
+        tampered.ciphertext[0] ^= 1;
+        assert!(vault.open(tenant(1), &tampered).await.is_err(), "tampered");
+        let mut resealed = vault
+            .seal(tenant(1), &SecretValues::default())
+            .await
+            .expect("seal");
+        resealed.wrapped_key = sealed.wrapped_key.clone();
+        assert!(
+            vault.open(tenant(1), &resealed).await.is_err(),
+            "other key's bytes"
+        );
+        assert_eq!(
+            vault.open(tenant(1), &sealed).await.expect("open"),
+            secrets()
+        );
     }
 }
