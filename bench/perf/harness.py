@@ -45,6 +45,8 @@ RUNS = int(os.environ.get("PERF_RUNS", "9"))
 # A folder of older function binaries to measure in the same alternation (a "before" column).
 BEFORE = os.environ.get("PERF_BEFORE")
 WARM_INVOKES = int(os.environ.get("PERF_WARM_INVOKES", "200"))
+# Rounds of init alone (spawn to the first /next, then ended).
+INIT_RUNS = int(os.environ.get("PERF_INIT_RUNS", "31"))
 # A cold-start run (warm-up at init on) needs its init and first invoke; a few more invokes check
 # that it keeps answering.
 COLD_START_INVOKES = 5
@@ -229,7 +231,8 @@ def lambda_env(api_port, proxy_port):
 
 
 def run_function(binary, events, invokes, proxy, extra_env):
-    """One cold start of `binary`: init, then `invokes` + 1 invokes of `events(n)`."""
+    """One cold start of `binary`: init, then `invokes` + 1 invokes of `events(n)` (none when
+    `invokes` is None)."""
     api = RuntimeApi()
     threading.Thread(target=api.serve_forever, daemon=True).start()
     env = lambda_env(api.server_address[1], proxy.server_address[1])
@@ -242,6 +245,8 @@ def run_function(binary, events, invokes, proxy, extra_env):
             if process.poll() is not None:
                 raise RuntimeError(f"{binary} exited during init")
         figures = {"init": api.first_next - spawned}
+        if invokes is None:
+            return figures
         timings = []
         cpu_before_warm = None
         for n in range(invokes + 1):
@@ -341,7 +346,20 @@ def configurations():
         binary = os.path.join(RELEASE, baseline)
         rounds.append((baseline, binary, baseline, False, WARM_INVOKES))
         rounds.append((f"{baseline}, settings", binary, f"{baseline}, settings", False, WARM_INVOKES))
-    return rounds
+    return apart(rounds)
+
+
+def apart(rounds):
+    """`rounds` taken in turn by binary, so that none runs right after itself (also across rounds):
+    a binary that just ran starts faster (its pages and the caches are warm), which no real cold
+    start sees."""
+    groups = {}
+    for entry in rounds:
+        groups.setdefault(entry[1], []).append(entry)
+    ordered = []
+    while any(groups.values()):
+        ordered.extend(group.pop(0) for group in groups.values() if group)
+    return ordered
 
 
 def lambda_figures(proxy, moto_port):
@@ -358,7 +376,25 @@ def lambda_figures(proxy, moto_port):
                 proxy.spans.clear()
             runs[label].append(run_function(binary, request, invokes, proxy, env))
         print(f"  lambda round {n + 1}/{RUNS} done", file=sys.stderr)
-    return {label: {key: statistics.median(r[key] for r in figures) for key in figures[0]} for label, figures in runs.items()}
+    medians = {label: {key: statistics.median(r[key] for r in figures) for key in figures[0]} for label, figures in runs.items()}
+    # Init alone, in rounds of spawns back to back: the figure this machine's noise moves most
+    # (the same binary's init varied 2x between the slots of the rounds above).
+    # Each binary once a round, none right after itself.
+    spawns = {}
+    for label, binary, name, warm_up, _ in rounds:
+        if not warm_up:
+            spawns.setdefault(binary, (label, binary, name, warm_up, None))
+    spawns = apart(list(spawns.values()))
+    inits = {binary: [] for _, binary, *_ in spawns}
+    events = requests(0)
+    for n in range(INIT_RUNS):
+        for _, binary, name, _, _ in spawns:
+            env = dict(events[name][1], WARM_STORE_AT_INIT="false")
+            inits[binary].append(run_function(binary, None, None, proxy, env)["init"])
+    for label, binary, _, warm_up, _ in rounds:
+        if not warm_up:
+            medians[label]["init"] = statistics.median(inits[binary])
+    return medians
 
 
 def start_moto():
@@ -480,10 +516,12 @@ def function_rows(name, f, cold, sdk, lean, end_users):
     """(figure, value, / hello-sdk, / hello-sdk-lean) of one function: goals where set."""
     g = name in GOALS_FOR
     own = lambda x: x["warm"] - x["warm_store"]
+    cold_own = lambda x: x["cold"] - x["first_store"]
     rows = [
         ("CPU per warm invoke", ms(f["cpu"]), cell(f["cpu"] / sdk["cpu"], 0.7 if g else None), cell(f["cpu"] / lean["cpu"], 1.15 if g else None)),
-        ("init (warm-up at init off)", ms(f["init"]), cell(f["init"] / sdk["init"], 0.3 if g else None), cell(f["init"] / lean["init"], None)),
+        (f"init (warm-up at init off; {INIT_RUNS} rounds)", ms(f["init"]), cell(f["init"] / sdk["init"], 0.3 if g else None), cell(f["init"] / lean["init"], None)),
         ("cold start: init + first invoke, warm-up on", ms(cold["cold"]), cell(cold["cold"] / sdk["cold"], 0.5 if g else None), cell(cold["cold"] / lean["cold"], None)),
+        ("  beyond its wait for DynamoDB", ms(cold_own(cold)), cell(cold_own(cold) / cold_own(sdk), None), cell(cold_own(cold) / cold_own(lean), None)),
         ("warm invoke, median", ms(f["warm"]), cell(f["warm"] / sdk["warm"], 1.0 if g else None), cell(f["warm"] / lean["warm"], None)),
         ("  beyond its wait for DynamoDB", ms(own(f)), cell(own(f) / own(sdk), None), cell(own(f) / own(lean), None)),
         ("peak RSS", f"{f['rss']:.1f} MiB", f"<= {RSS_BUDGET_MIB} MiB {'met' if f['rss'] <= RSS_BUDGET_MIB else 'NOT MET'}", ""),
