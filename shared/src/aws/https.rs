@@ -66,16 +66,17 @@ impl Https {
         }
     }
 
-    /// Opens a connection to `url`'s host (DNS, TCP, TLS handshake) for the next request there
-    /// to use, if it comes within [`OPENED_AHEAD_FOR`]; no request is sent.
+    /// Opens a connection to `url`'s host (DNS, TCP, TLS handshake, all within the connect
+    /// timeout) for the next request there to use, if it comes within [`OPENED_AHEAD_FOR`]; no
+    /// request is sent.
     pub async fn open_connection(&self, url: &str) -> Result<(), String> {
         let uri: Uri = url
             .parse()
             .map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
         let mut connector = self.pool().connector.connector.clone();
-        let stream = connector
-            .call(uri.clone())
+        let stream = tokio::time::timeout(self.connect_timeout, connector.call(uri.clone()))
             .await
+            .map_err(|_| format!("no connection within {:?}", self.connect_timeout))?
             .map_err(|e| e.to_string())?;
         self.pool().connector.keep(uri, stream);
         Ok(())
@@ -348,6 +349,17 @@ mod tests {
         // Nothing listening: an error to log, not a panic.
         let closed = Https::new(Duration::from_secs(1), true);
         assert!(closed.open_connection("http://127.0.0.1:1/").await.is_err());
+        // A server that takes the connection and never answers the TLS handshake: an error
+        // within the connect timeout.
+        let frozen = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = frozen.local_addr().expect("address").port();
+        let https_only = Https::new(Duration::from_millis(200), false);
+        let started = std::time::Instant::now();
+        let opened = https_only
+            .open_connection(&format!("https://127.0.0.1:{port}/"))
+            .await;
+        assert!(opened.is_err_and(|e| e.contains("no connection within")));
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[tokio::test]
