@@ -160,17 +160,16 @@ impl Vault {
         tenant: TenantId,
         sealed: &Sealed,
     ) -> Result<SecretValues, VaultError> {
+        let context = KeyContext::new(tenant);
         let key = match self.cached(tenant, sealed) {
             Some(Cached::Opened(secrets)) => return Ok(secrets),
             Some(Cached::Key(key)) => key,
             None => {
-                let context = KeyContext::new(tenant);
                 let key = self.keys.unwrap(&sealed.wrapped_key, &context).await?;
                 self.remember(sealed.wrapped_key.clone(), key);
                 key
             }
         };
-        let context = KeyContext::new(tenant);
         let plaintext = open_with(&key, &context.aad(), &sealed.nonce, &sealed.ciphertext)?;
         let secrets = SecretValues::from_plaintext(&plaintext).map_err(VaultError::Internal)?;
         self.remember_opened(tenant, sealed, &secrets);
@@ -375,6 +374,16 @@ mod tests {
         assert_eq!(
             vault.open(tenant(1), &sealed).await.expect("open"),
             secrets()
+        );
+        let opened_for = |vault: &Vault| {
+            let cache = vault.cache.lock().expect("the cache");
+            let entry = cache.get(&sealed.wrapped_key).expect("the data key kept");
+            entry.opened.as_ref().map(|opened| opened.tenant)
+        };
+        assert_eq!(
+            opened_for(&vault),
+            Some(tenant(1)),
+            "the opened secrets kept"
         );
         assert_eq!(
             vault.open(tenant(1), &sealed).await.expect("cached"),
