@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use answerpal::store::{Index, Item, Key, StoreError, Table, Write, WriteError};
+use answerpal::store::{
+    Index, Item, Key, PageStart, Query, QueryPage, StoreError, Table, Write, WriteError,
+};
 use async_trait::async_trait;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +88,15 @@ impl Table for FaultyTable {
         limit: Option<usize>,
     ) -> Result<Vec<Item>, StoreError> {
         self.call(self.inner.query(pk, sk_prefix, limit)).await
+    }
+
+    async fn query_page(
+        &self,
+        query: &Query<'_>,
+        start: Option<&PageStart>,
+        limit: usize,
+    ) -> Result<QueryPage, StoreError> {
+        self.call(self.inner.query_page(query, start, limit)).await
     }
 
     async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {

@@ -29,9 +29,11 @@ use lambda_http::http::HeaderMap;
 
 mod consistency;
 mod faults;
+mod interleave;
 
 pub use consistency::assert_consistent;
 pub use faults::{Fault, FaultyTable};
+pub use interleave::{Interleaved, Racer, Trigger, puts_message, puts_uid_index};
 use lambda_http::{Body, Request};
 use serde_json::Value;
 
@@ -92,6 +94,41 @@ pub const TEST_SECRETS_KEY: &str = "dGVzdC1zZWNyZXRzLWtleS0zMi1ieXRlcy1sb25nISE=
 /// A vault on the local key service, [`TEST_SECRETS_KEY`].
 pub fn local_vault() -> Vault {
     Vault::new(LocalKeys::from_base64(&Secret::new(TEST_SECRETS_KEY)).expect("the test key"))
+}
+
+/// A vault on another local key than [`TEST_SECRETS_KEY`]: secrets sealed under that one do
+/// not open.
+pub fn replaced_local_vault() -> Vault {
+    let other = "b3RoZXItc2VjcmV0cy1rZXktMzItYnl0ZXMtbG9uZyE=";
+    Vault::new(LocalKeys::from_base64(&Secret::new(other)).expect("the other test key"))
+}
+
+/// A new KMS key on the local server and a vault on it; the key's id.
+pub async fn kms_key() -> (Vault, String) {
+    let endpoint = dynamodb_endpoint();
+    let client = kms::client(&DynamoSettings::local(&endpoint), Some(&endpoint));
+    let key = client
+        .create_key()
+        .description("answerpal test key")
+        .send()
+        .await
+        .expect("create a KMS key on the local server")
+        .key_metadata
+        .expect("key metadata")
+        .key_id;
+    let vault = Vault::new(KmsKeys::new(client, key.clone()));
+    (vault, key)
+}
+
+/// Disables KMS key `key` on the local server: what it sealed no longer opens.
+pub async fn disable_kms_key(key: &str) {
+    let endpoint = dynamodb_endpoint();
+    kms::client(&DynamoSettings::local(&endpoint), Some(&endpoint))
+        .disable_key()
+        .key_id(key)
+        .send()
+        .await
+        .expect("disable the KMS key");
 }
 
 /// A vault whose data keys come from a new KMS key on the local server (moto's KMS), so the
@@ -161,6 +198,11 @@ impl TestApi {
             table,
             calls,
         }
+    }
+
+    /// The whole API on `table` with tenant secrets in `vault`.
+    pub fn with_vault(table: Arc<dyn Table>, vault: Vault) -> Self {
+        Self::on(table, vault, None)
     }
 
     /// The whole API on `table`, every request cut off after `deadline`.

@@ -140,7 +140,9 @@ impl Family for Webhooks {
         let message_id = provider_message_id(op, call);
         let account_key = account::key(tenant);
         let channel_key = channel_id.map(|id| channel::key(tenant, id));
-        let delivery_key = message_id.as_deref().map(|id| delivery::key(tenant, id));
+        let delivery_key = channel_id
+            .zip(message_id.as_deref())
+            .map(|(channel, id)| delivery::key(tenant, channel, id));
         let mut keys = vec![account_key.clone()];
         keys.extend(channel_key.clone());
         keys.extend(delivery_key.clone());

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Step, commit_with_retries};
+use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::TenantId;
 use crate::domain::customer::{
     Account, Catalog, Channel, ChannelType, Model, SecretValues, SettingsUpdate,
@@ -29,7 +29,7 @@ pub async fn update(
     tenant: TenantId,
     body: &Map<String, Value>,
 ) -> Result<Account, ApiError> {
-    commit_with_retries(table, || async {
+    unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let current = load(table, tenant).await?;
         let update = SettingsUpdate::read(body, &current.settings, tenant, Catalog::shipped())?;
         let changes_secrets = update.changes_secrets();
@@ -55,10 +55,10 @@ pub async fn update(
                 false => Some(vault.seal(tenant, &values).await?),
             };
         }
-        let mut transaction = Transaction::new(0);
-        transaction.push(account::save(tenant, &next)?, None);
+        let mut transaction = Transaction::new();
+        transaction.push(account::save(tenant, &next)?);
         next.version += 1;
-        Ok(Step::Commit(transaction, next))
+        Ok(Step::commit(transaction, next))
     })
     .await
 }

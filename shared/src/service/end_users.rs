@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{Step, commit_with_retries};
+use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::end_user::{self, EndUser, EndUserBody, EndUserView, ListQuery, select_page};
 use crate::domain::errors::FieldErrors;
 use crate::domain::fields::CountryCode;
@@ -50,7 +50,7 @@ pub async fn create(
     tenant: TenantId,
     body: &EndUserBody,
 ) -> Result<EndUser, ApiError> {
-    commit_with_retries(table, || async {
+    unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let now = Timestamp::now();
         let mut block = IdBlock::for_new_end_user();
         let revision = end_user::create(body, &mut block, now)?;
@@ -62,7 +62,7 @@ pub async fn create(
             &revision.uid_paths,
             now,
         )?)?;
-        Ok(Step::Commit(tx, revision.user))
+        Ok(Step::commit(tx, revision.user))
     })
     .await
 }
@@ -73,7 +73,7 @@ pub async fn update(
     id: u64,
     body: &EndUserBody,
 ) -> Result<EndUser, ApiError> {
-    commit_with_retries(table, || async {
+    unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let current = load(table, tenant, id).await?;
         let now = Timestamp::now();
         let mut block = IdBlock::for_existing_end_user();
@@ -89,14 +89,14 @@ pub async fn update(
             &revision.uid_paths,
             now,
         )?)?;
-        Ok(Step::Commit(tx, revision.user))
+        Ok(Step::commit(tx, revision.user))
     })
     .await
 }
 
 /// Removes the end user with its UIDs and customerRef, which become free.
 pub async fn delete(table: &dyn Table, tenant: TenantId, id: u64) -> Result<(), ApiError> {
-    commit_with_retries(table, || async {
+    unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let current = load(table, tenant, id).await?;
         let tx = one_transaction(store::end_user::changes(
             tenant,
@@ -106,7 +106,7 @@ pub async fn delete(table: &dyn Table, tenant: TenantId, id: u64) -> Result<(), 
             &HashMap::new(),
             Timestamp::now(),
         )?)?;
-        Ok(Step::Commit(tx, ()))
+        Ok(Step::commit(tx, ()))
     })
     .await
 }

@@ -3,20 +3,21 @@
 //! there is none), and the message recorded once per provider message id, all in one
 //! transaction. Races are settled by the store: the UID index item makes one end user of
 //! concurrent first messages, the open-ticket guard one ticket, the delivery record one message;
-//! the losers start again from a fresh read.
+//! the losers start again from a fresh read. Everything an attempt read is a condition of its
+//! transaction, so a change landing in between (a DELETE, PUT, assign or close) sends it back
+//! to a fresh read rather than recording the message on a stale end user or ticket.
 
-use super::{ATTEMPTS, pause_before_attempt, uids};
+use super::uids;
+use super::unit_of_work::{self, Exhausted, Notes, Plan, Step};
 use crate::domain::customer::{Channel, Settings};
-use crate::domain::end_user::{self, EndUserBody};
+use crate::domain::end_user::{self, EndUser, EndUserBody};
 use crate::domain::ids::IdBlock;
 use crate::domain::ticket::{Direction, Message, Opening, Ticket};
 use crate::domain::uid::{Uid, UidType};
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::delivery::{self, Delivered};
-use crate::store::{
-    Table, Transaction, WriteError, id_block, message, open_ticket, owner, ticket, uid_index,
-};
+use crate::store::{Table, Transaction, id_block, message, open_ticket, owner, ticket, uid_index};
 
 /// Longest name taken from a provider's display name.
 const MAX_NAME_CHARS: usize = 200;
@@ -38,7 +39,7 @@ pub struct Inbound {
 }
 
 /// Records `inbound` on `channel` of `tenant` (whose settings give a new ticket its
-/// representative and retention); the same answer for a message recorded before.
+/// representative); the same answer for a message recorded before on that channel.
 pub async fn record(
     table: &dyn Table,
     tenant: TenantId,
@@ -46,52 +47,60 @@ pub async fn record(
     channel: &Channel,
     inbound: &Inbound,
 ) -> Result<Delivered, ApiError> {
-    for n in 0..ATTEMPTS {
-        pause_before_attempt(n).await;
-        let plan = plan(table, tenant, settings, channel, inbound).await?;
-        let delivery_write = plan.tx.writes.len() - 1;
-        match table.write(plan.tx.writes).await {
-            Ok(()) => {
-                if let Some(email) = plan.email_to_link {
-                    link_email(table, tenant, plan.delivered.end_user_id, email).await;
-                }
-                return Ok(plan.delivered);
-            }
-            Err(WriteError::Contention) => continue,
-            Err(WriteError::Store(e)) => return Err(e.into()),
-            Err(WriteError::ConditionFailed { failed }) => {
-                // Delivered already, by a racing delivery of the same message: its answer.
-                let earlier = failed
-                    .into_iter()
-                    .find(|f| f.index == delivery_write)
-                    .and_then(|f| f.existing);
-                if let Some(item) = earlier {
-                    return Ok(delivery::from_item(item)?);
-                }
-            }
-        }
-    }
-    // A 5xx, so that the provider delivers the message again later (a 409 would drop it).
-    Err(ApiError::Unavailable(
-        "the message lost every attempt to concurrent changes; deliver it again".into(),
-    ))
+    let message = Message {
+        id: 0,
+        ticket_id: 0,
+        direction: Direction::Inbound,
+        provider_message_id: Some(inbound.provider_message_id.clone()),
+        from: inbound.from.clone(),
+        text: inbound.text.clone(),
+        subject: inbound.subject.clone(),
+        received_at: inbound.received_at,
+    };
+    let request = Request {
+        tenant,
+        settings,
+        channel,
+        inbound,
+        message: &message,
+    };
+    let exhausted = Exhausted::Unavailable(
+        "the message lost every attempt to concurrent changes; deliver it again",
+    );
+    unit_of_work::run(table, exhausted, |notes| plan(table, &request, notes)).await
 }
 
-/// One attempt's transaction (the delivery record last) and its answer.
-struct Plan {
-    tx: Transaction,
-    delivered: Delivered,
-    /// The sender's e-mail, to link to a known end user once the message is recorded.
-    email_to_link: Option<Uid>,
+/// What one delivery is about.
+struct Request<'a> {
+    tenant: TenantId,
+    settings: &'a Settings,
+    channel: &'a Channel,
+    inbound: &'a Inbound,
+    /// The message as recorded, before it has its IDs.
+    message: &'a Message,
 }
 
+/// The sender's end user as one attempt read it.
+struct Known {
+    id: u64,
+    /// Its open ticket on the channel.
+    open_ticket: Option<u64>,
+    /// The end user itself, read only when a free e-mail is to be linked to it.
+    record: Option<EndUser>,
+}
+
+/// One attempt: the sender resolved (created as a lead when unknown), its open ticket (opened
+/// when there is none), the message and its delivery record, in one transaction whose
+/// conditions hold everything it read: the sender's UID still held by that end user, the
+/// ticket still open, the guard still naming it, the e-mail still free.
 async fn plan(
     table: &dyn Table,
-    tenant: TenantId,
-    settings: &Settings,
-    channel: &Channel,
-    inbound: &Inbound,
-) -> Result<Plan, ApiError> {
+    request: &Request<'_>,
+    notes: Notes,
+) -> Result<Step<Delivered>, ApiError> {
+    let Request {
+        tenant, inbound, ..
+    } = *request;
     let now = Timestamp::now();
     let mut keys = vec![uid_index::key(tenant, &inbound.sender)];
     keys.extend(
@@ -106,18 +115,21 @@ async fn plan(
             .find_in(&found)
             .and_then(owner::of)
     };
-    let sender = holder_of(&inbound.sender);
     let free_email = inbound
         .email
-        .clone()
+        .as_ref()
         .filter(|email| holder_of(email).is_none());
 
-    let mut tx = Transaction::new(0);
-    let (end_user_id, email_to_link) = match sender {
-        Some(id) => (id, free_email),
+    let mut tx = Transaction::new();
+    let known = match holder_of(&inbound.sender) {
+        Some(id) => Some(read_known(table, request, id, free_email.is_some()).await?),
+        None => None,
+    };
+    let end_user_id = match &known {
+        Some(known) => known.id,
         None => {
             let mut block = IdBlock::for_new_end_user();
-            let revision = new_lead(inbound, free_email.as_ref(), &mut block, now)?;
+            let revision = new_lead(inbound, free_email, &mut block, now)?;
             let writes = crate::store::end_user::changes(
                 tenant,
                 None,
@@ -128,78 +140,143 @@ async fn plan(
             )?;
             // A UID taken meanwhile is a lost race here, not a conflict: the next attempt finds
             // its holder.
-            for write in writes.writes {
-                tx.push(write, None);
-            }
-            (revision.user.id, None)
+            tx.push_races(writes);
+            revision.user.id
         }
     };
-
-    let open = match sender {
-        Some(id) => table
-            .get(&open_ticket::key(tenant, id, channel.id))
-            .await?
-            .as_ref()
-            .and_then(open_ticket::ticket_of),
-        None => None,
+    let open_ticket = known.as_ref().and_then(|k| k.open_ticket);
+    let mut block = match open_ticket {
+        Some(_) => IdBlock::for_existing_end_user(),
+        // The new ticket's record proves its block.
+        None => IdBlock::for_new_end_user(),
     };
-    let mut message = Message {
-        id: 0,
-        ticket_id: 0,
-        direction: Direction::Inbound,
-        provider_message_id: Some(inbound.provider_message_id.clone()),
-        from: inbound.from.clone(),
-        text: inbound.text.clone(),
-        subject: inbound.subject.clone(),
-        received_at: inbound.received_at,
-    };
-    match open {
-        Some(ticket_id) => {
-            let mut block = IdBlock::for_existing_end_user();
-            message.id = next_id(&mut block)?;
-            message.ticket_id = ticket_id;
-            tx.push(id_block::claim(tenant, &block, now), None);
-            tx.push(ticket::count_message(tenant, &message), None);
-        }
-        None => {
-            // The ticket's record proves its block; the message takes the block's next ID.
-            let mut block = IdBlock::for_new_end_user();
-            message.id = next_id(&mut block)?;
-            message.ticket_id = block.base();
-            let mut opened = Ticket::open(Opening {
-                id: block.base(),
-                end_user_id,
-                channel_type: channel.channel_type,
-                channel_id: channel.id,
-                uid: inbound.sender.value(),
-                subject: inbound.subject.as_deref(),
-                text: &inbound.text,
-                customer_rep_id: settings.default_customer_rep_id,
-                at: message.received_at,
-            });
-            opened.record_message(&message);
-            tx.push(
-                ticket::create(tenant, &opened, settings.ticket_cleanup_retention_days)?,
-                None,
-            );
-            tx.push(open_ticket::claim(tenant, &opened), None);
+    if let Some(known) = &known {
+        tx.push(uid_index::held(tenant, &inbound.sender, known.id));
+        if let (Some(record), Some(email)) = (&known.record, free_email) {
+            link_email(&mut tx, tenant, record, email, &mut block, now)?;
         }
     }
-    tx.push(message::create(tenant, &message)?, None);
+    let mut message = request.message.clone();
+    message.id = next_id(&mut block)?;
+    match open_ticket {
+        Some(ticket_id) => {
+            message.ticket_id = ticket_id;
+            let guard = open_ticket::names(tenant, end_user_id, request.channel.id, ticket_id);
+            tx.push(guard);
+            let count = ticket::count_message(tenant, &message, notes.met(ticket::COUNTED));
+            tx.push_noted(count, ticket::COUNTED);
+        }
+        None => {
+            message.ticket_id = block.base();
+            let opened = open(request, end_user_id, &message);
+            let retention = request.settings.ticket_cleanup_retention_days;
+            tx.push(ticket::create(tenant, &opened, retention)?);
+            tx.push(open_ticket::claim(tenant, &opened));
+        }
+    }
+    if block.needs_guard() {
+        tx.push(id_block::claim(tenant, &block, now));
+    }
+    tx.push(message::create(tenant, &message)?);
     let delivered = Delivered {
         ticket_id: message.ticket_id,
         end_user_id,
         message_id: message.id,
     };
-    tx.push(
-        delivery::record(tenant, &inbound.provider_message_id, &delivered, now)?,
-        None,
-    );
-    Ok(Plan {
-        tx,
-        delivered,
-        email_to_link,
+    let id = &inbound.provider_message_id;
+    tx.push_replay(delivery::record(
+        tenant,
+        request.channel.id,
+        id,
+        &delivered,
+        now,
+    )?);
+    let plan = Plan::new(tx, delivered).replaying(|earlier| Ok(delivery::from_item(earlier)?));
+    Ok(Step::Commit(plan))
+}
+
+/// The sender's open ticket on the channel, and its end user when an e-mail is to be linked to
+/// it: one read.
+async fn read_known(
+    table: &dyn Table,
+    request: &Request<'_>,
+    id: u64,
+    linking: bool,
+) -> Result<Known, ApiError> {
+    let guard = open_ticket::key(request.tenant, id, request.channel.id);
+    if !linking {
+        let open_ticket = table
+            .get(&guard)
+            .await?
+            .as_ref()
+            .and_then(open_ticket::ticket_of);
+        return Ok(Known {
+            id,
+            open_ticket,
+            record: None,
+        });
+    }
+    let profile = crate::store::end_user::key(request.tenant, id);
+    let items = table.batch_get(&[guard.clone(), profile.clone()]).await?;
+    let record = profile
+        .find_in(&items)
+        .cloned()
+        .map(crate::store::end_user::from_item)
+        .transpose()?;
+    Ok(Known {
+        id,
+        open_ticket: guard.find_in(&items).and_then(open_ticket::ticket_of),
+        record,
     })
+}
+
+/// Links the free `email` to `record` in `tx`, under an ID of `block`; an end user that holds
+/// the most UIDs allowed keeps them as they are.
+fn link_email(
+    tx: &mut Transaction,
+    tenant: TenantId,
+    record: &EndUser,
+    email: &Uid,
+    block: &mut IdBlock,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let Some(next) = uids::with_new_uid(record, email, false, block, now)? else {
+        tracing::info!(
+            end_user_id = record.id,
+            "the web chat's e-mail was not linked: too many UIDs"
+        );
+        return Ok(());
+    };
+    // The end user's version and the e-mail's index item are conditions: a change of either
+    // since the read is a lost race, and the next attempt reads again.
+    let writes = crate::store::end_user::changes(
+        tenant,
+        Some(record),
+        Some(&next),
+        None,
+        &std::collections::HashMap::new(),
+        now,
+    )?;
+    tx.push_races(writes);
+    Ok(())
+}
+
+/// The ticket `message` opens for `end_user_id`, counting it.
+fn open(request: &Request<'_>, end_user_id: u64, message: &Message) -> Ticket {
+    let inbound = request.inbound;
+    let mut opened = Ticket::open(Opening {
+        id: message.ticket_id,
+        end_user_id,
+        channel_type: request.channel.channel_type,
+        channel_id: request.channel.id,
+        uid: inbound.sender.value(),
+        subject: inbound.subject.as_deref(),
+        text: &inbound.text,
+        customer_rep_id: request.settings.default_customer_rep_id,
+        at: message.received_at,
+    });
+    opened.record_message(message);
+    opened
 }
 
 fn next_id(block: &mut IdBlock) -> Result<u64, ApiError> {
@@ -244,14 +321,5 @@ fn new_lead(
         Err(_) if name.is_some() => end_user::create(&body(None)?, block, now)
             .map_err(|errors| ApiError::Internal(format!("a new end user: {errors:?}"))),
         Err(errors) => Err(ApiError::Internal(format!("a new end user: {errors:?}"))),
-    }
-}
-
-/// Links `email` to a known end user after its message is recorded; a failure (someone took
-/// the address meanwhile, the end user is at its UID limit) leaves the message as recorded.
-async fn link_email(table: &dyn Table, tenant: TenantId, end_user_id: u64, email: Uid) {
-    let request = uids::AssignRequest::for_uid(email, end_user_id);
-    if let Err(error) = uids::assign(table, tenant, &request).await {
-        tracing::info!(%error, end_user_id, "the web chat's e-mail was not linked");
     }
 }

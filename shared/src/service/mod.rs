@@ -6,86 +6,7 @@ pub mod inbound;
 pub mod retention;
 pub mod tickets;
 pub mod uids;
-
-use std::future::Future;
-use std::time::Duration;
-
-use crate::domain::errors::FieldErrors;
-use crate::error::ApiError;
-use crate::store::{Table, Transaction, WriteError};
-
-/// Attempts of one write use case before a conflict with concurrent writers is reported.
-const ATTEMPTS: u32 = 5;
-
-/// A short jittered back-off before attempt `n` (none before the first).
-async fn pause_before_attempt(n: u32) {
-    if n > 0 {
-        let jitter = fastrand::u64(0..10);
-        tokio::time::sleep(Duration::from_millis((5 << n) + jitter)).await;
-    }
-}
-
-/// What one attempt of a write use case decided.
-enum Step<T> {
-    /// Nothing to write: the answer as it stands.
-    Done(T),
-    /// Write this transaction; the answer once it applied.
-    Commit(Transaction, T),
-}
-
-/// Runs `attempt` and commits what it decides, until it applies: a lost race (a transaction
-/// conflict, or a failed condition that claims no value another end user holds) starts a fresh
-/// attempt after a short jittered back-off; a value held by another end user is a 409 naming
-/// each such request field and the first holder; a failed exclusive claim a 409 of its own.
-async fn commit_with_retries<T, F, Fut>(table: &dyn Table, mut attempt: F) -> Result<T, ApiError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Step<T>, ApiError>>,
-{
-    for n in 0..ATTEMPTS {
-        pause_before_attempt(n).await;
-        let (transaction, answer) = match attempt().await? {
-            Step::Done(answer) => return Ok(answer),
-            Step::Commit(transaction, answer) => (transaction, answer),
-        };
-        let Transaction { writes, claims } = transaction;
-        let failed = match table.write(writes).await {
-            Ok(()) => return Ok(answer),
-            Err(WriteError::Contention) => continue,
-            Err(WriteError::Store(e)) => return Err(e.into()),
-            Err(WriteError::ConditionFailed { failed }) => failed,
-        };
-        if let Some((path, message)) = claims.exclusive_conflict(&failed) {
-            return Err(ApiError::Conflict {
-                detail: message.to_owned(),
-                errors: FieldErrors::single(path, message),
-                holder: None,
-            });
-        }
-        let mut errors = FieldErrors::default();
-        let mut first_holder = None;
-        for (path, holder) in claims.taken(&failed) {
-            first_holder.get_or_insert(holder);
-            let what = if path == "customerRef" {
-                "customerRef"
-            } else {
-                "UID"
-            };
-            errors.add(
-                path,
-                format!("this {what} already belongs to end user {holder}"),
-            );
-        }
-        if let Some(holder) = first_holder {
-            return Err(ApiError::Conflict {
-                detail: "a value of the request already belongs to another end user".into(),
-                errors,
-                holder: Some(holder),
-            });
-        }
-    }
-    Err(ApiError::ConcurrentModification)
-}
+mod unit_of_work;
 
 #[cfg(test)]
 mod tests {
@@ -132,5 +53,42 @@ mod tests {
         assert_eq!(table.item_count().expect("count"), 300);
         now.fetch_add(2 * 24 * 60 * 60, Ordering::Relaxed);
         assert_eq!(table.item_count().expect("count"), 0);
+    }
+
+    /// Every item the use cases write names its kind.
+    #[tokio::test]
+    async fn every_item_written_names_its_kind() {
+        use std::collections::HashSet;
+
+        use crate::store::Kind;
+        let table = MemoryTable::new();
+        let tenant = TenantId::new(1).expect("tenant");
+        let body: EndUserBody = serde_json::from_value(serde_json::json!({
+            "customerRef": "K-1", "uids": [{"uidType": "Email", "uid": "kind@example.com"}]
+        }))
+        .expect("a body");
+        let user = end_users::create(&table, tenant, &body)
+            .await
+            .expect("create");
+        let assign = AssignRequest::parse(AssignBody {
+            uid: Some("+32470000321".into()),
+            end_user_id: Some(user.id),
+            uid_type: Some("Phone".into()),
+            is_primary: None,
+        })
+        .expect("an assign request");
+        uids::assign(&table, tenant, &assign).await.expect("assign");
+        let items = table.snapshot().expect("snapshot");
+        let kinds: HashSet<Option<Kind>> = items.iter().map(Kind::of).collect();
+        assert_eq!(
+            kinds,
+            HashSet::from([
+                Some(Kind::EndUser),
+                Some(Kind::UidIndex),
+                Some(Kind::CustomerRef),
+                Some(Kind::IdBlock)
+            ]),
+            "{items:?}"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Tickets and messages, as the desk reads and changes them (SPEC 4).
 
-use super::{Step, commit_with_retries, end_users};
+use super::end_users;
+use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::ids::IdBlock;
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::ticket::{
@@ -28,16 +29,16 @@ pub async fn update(
     id: u64,
     change: &TicketUpdate,
 ) -> Result<Ticket, ApiError> {
-    commit_with_retries(table, || async {
+    unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let read = load(table, tenant, id).await?;
         let Some((next, transition)) = change.apply(&read.ticket, Timestamp::now()) else {
             return Ok(Step::Done(read.ticket));
         };
-        let mut tx = Transaction::new(read.ticket.end_user_id);
-        tx.push(ticket::save(tenant, &read, &next)?, None);
+        let mut tx = Transaction::new();
+        tx.push(ticket::save(tenant, &read, &next)?);
         match transition {
             Transition::Same => {}
-            Transition::Closed => tx.push(open_ticket::release(tenant, &read.ticket), None),
+            Transition::Closed => tx.push(open_ticket::release(tenant, &read.ticket)),
             Transition::Reopened => tx.push_exclusive(
                 open_ticket::claim(tenant, &next),
                 "status",
@@ -47,7 +48,7 @@ pub async fn update(
                 ),
             ),
         }
-        Ok(Step::Commit(tx, next))
+        Ok(Step::commit(tx, next))
     })
     .await
 }
@@ -115,7 +116,7 @@ pub async fn reply(
     text: &str,
     author: &str,
 ) -> Result<Message, ApiError> {
-    commit_with_retries(table, || async {
+    unit_of_work::run(table, Exhausted::Conflict, |notes| async move {
         let read = load(table, tenant, ticket_id).await?;
         if read.ticket.is_closed() {
             return Err(ApiError::Conflict {
@@ -142,11 +143,12 @@ pub async fn reply(
             subject: None,
             received_at: now,
         };
-        let mut tx = Transaction::new(read.ticket.end_user_id);
-        tx.push(id_block::claim(tenant, &block, now), None);
-        tx.push(message::create(tenant, &reply)?, None);
-        tx.push(ticket::count_message(tenant, &reply), None);
-        Ok(Step::Commit(tx, reply))
+        let mut tx = Transaction::new();
+        tx.push(id_block::claim(tenant, &block, now));
+        tx.push(message::create(tenant, &reply)?);
+        let count = ticket::count_message(tenant, &reply, notes.met(ticket::COUNTED));
+        tx.push_noted(count, ticket::COUNTED);
+        Ok(Step::commit(tx, reply))
     })
     .await
 }

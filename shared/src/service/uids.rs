@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::end_users::{load, one_transaction};
-use super::{Step, commit_with_retries};
+use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::end_user::{EndUser, MAX_UIDS, StoredUid, primary_ids};
 use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
@@ -132,15 +132,11 @@ pub async fn assign(
     tenant: TenantId,
     request: &AssignRequest,
 ) -> Result<Assigned, ApiError> {
-    commit_with_retries(table, || async {
+    unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let current = load(table, tenant, request.end_user_id).await?;
         let uid = Uid::parse(request.uid_type, &request.raw_uid, current.country)
             .map_err(|m| ApiError::Validation(FieldErrors::single("uid", m)))?;
         let now = Timestamp::now();
-        let mut next = current.clone();
-        next.version += 1;
-        next.updated_at = now;
-
         if let Some(existing) = current.find_uid(&uid) {
             let message = Some("The UID is already linked to this end user.");
             if !request.is_primary || existing.marked_primary {
@@ -148,6 +144,7 @@ pub async fn assign(
                     &current, &uid, message,
                 )?)));
             }
+            let mut next = current.next_version(now);
             next.mark_primary(existing.id);
             let tx = one_transaction(store::end_user::changes(
                 tenant,
@@ -158,29 +155,16 @@ pub async fn assign(
                 now,
             )?)?;
             let answer = Assigned::Existing(link(&next, &uid, message)?);
-            return Ok(Step::Commit(tx, answer));
+            return Ok(Step::commit(tx, answer));
         }
 
-        if current.uids.len() >= MAX_UIDS {
+        let mut block = IdBlock::for_existing_end_user();
+        let Some(next) = with_new_uid(&current, &uid, request.is_primary, &mut block, now)? else {
             return Err(ApiError::Validation(FieldErrors::single(
                 "uid",
                 format!("the end user already holds {MAX_UIDS} UIDs, the most allowed"),
             )));
-        }
-        let mut block = IdBlock::for_existing_end_user();
-        let id = block
-            .next_id()
-            .ok_or_else(|| ApiError::Internal("empty ID block".into()))?;
-        next.uids.push(StoredUid {
-            id,
-            uid_type: uid.uid_type(),
-            uid: uid.value().to_owned(),
-            marked_primary: false,
-        });
-        next.uids.sort_by_key(|u| u.id);
-        if request.is_primary {
-            next.mark_primary(id);
-        }
+        };
         let paths = HashMap::from([(uid.clone(), "uid".to_string())]);
         let tx = one_transaction(store::end_user::changes(
             tenant,
@@ -191,7 +175,36 @@ pub async fn assign(
             now,
         )?)?;
         let answer = Assigned::Created(link(&next, &uid, None)?);
-        Ok(Step::Commit(tx, answer))
+        Ok(Step::commit(tx, answer))
     })
     .await
+}
+
+/// `current` at its next version with `uid` linked under the next ID of `block` (its primary
+/// when asked); `None` when it holds the most UIDs allowed already.
+pub(super) fn with_new_uid(
+    current: &EndUser,
+    uid: &Uid,
+    primary: bool,
+    block: &mut IdBlock,
+    now: Timestamp,
+) -> Result<Option<EndUser>, ApiError> {
+    if current.uids.len() >= MAX_UIDS {
+        return Ok(None);
+    }
+    let id = block
+        .next_id()
+        .ok_or_else(|| ApiError::Internal("empty ID block".into()))?;
+    let mut next = current.next_version(now);
+    next.uids.push(StoredUid {
+        id,
+        uid_type: uid.uid_type(),
+        uid: uid.value().to_owned(),
+        marked_primary: false,
+    });
+    next.uids.sort_by_key(|u| u.id);
+    if primary {
+        next.mark_primary(id);
+    }
+    Ok(Some(next))
 }

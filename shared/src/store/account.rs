@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use super::item::{decode, encode, keyed, number};
+use super::item::{Kind, decode, encode, keyed, number};
 use super::{Condition, Item, Key, StoreError, Write};
 use crate::domain::TenantId;
 use crate::domain::customer::{Account, Sealed, SecretField, Settings};
@@ -89,7 +89,7 @@ pub fn save(tenant: TenantId, account: &Account) -> Result<Write, StoreError> {
         },
     };
     Ok(Write::Put {
-        item: keyed(key(tenant), encode(&stored)?),
+        item: keyed(Kind::Account, key(tenant), encode(&stored)?),
         condition: Some(condition),
     })
 }

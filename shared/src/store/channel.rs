@@ -2,7 +2,7 @@
 //! item; the padding keeps a partition query in `channelID` order.
 
 use super::account::tenant_partition;
-use super::item::{decode, encode, keyed};
+use super::item::{Kind, decode, encode, keyed};
 use super::{Item, Key, StoreError};
 use crate::domain::TenantId;
 use crate::domain::customer::Channel;
@@ -18,7 +18,11 @@ pub fn key(tenant: TenantId, channel_id: u64) -> Key {
 }
 
 pub fn item(tenant: TenantId, channel: &Channel) -> Result<Item, StoreError> {
-    Ok(keyed(key(tenant, channel.id), encode(channel)?))
+    Ok(keyed(
+        Kind::Channel,
+        key(tenant, channel.id),
+        encode(channel)?,
+    ))
 }
 
 pub fn from_item(item: Item) -> Result<Channel, StoreError> {

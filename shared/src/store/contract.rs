@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use super::end_user::BY_TENANT;
 use super::item::number;
-use super::{AttributeValue, Condition, Item, Key, PK, SK, Table, Write, WriteError};
+use super::{
+    AttributeValue, Condition, Item, Key, PK, PageStart, Query, SK, StoreError, Table, Write,
+    WriteError,
+};
 
 fn item(pk: &str, sk: &str, attributes: &[(&str, AttributeValue)]) -> Item {
     let mut item = Item::default();
@@ -46,6 +49,295 @@ where
     prefix_queries_return_one_partition_in_sort_key_order(&make().await).await;
     replace_and_remove_return_the_previous_item(&make().await).await;
     updates_set_add_and_remove_under_their_condition(&make().await).await;
+    checks_and_compound_conditions_guard_a_transaction(&make().await).await;
+    a_transaction_whose_last_write_fails_applies_nothing(&make().await).await;
+    table_queries_page_both_ways(&make().await).await;
+    index_queries_page_both_ways(&make().await).await;
+}
+
+async fn checks_and_compound_conditions_guard_a_transaction(table: &dyn Table) {
+    let guard = Key::new("T#1#EU#5", "OPEN#2");
+    let ticket = Key::new("T#1#TK#9", "TICKET");
+    let at = |text: &str| AttributeValue::S(text.into());
+    table
+        .write(vec![
+            put(item(&guard.pk, &guard.sk, &[("ticketID", number(9))]), None),
+            put(
+                item(
+                    &ticket.pk,
+                    &ticket.sk,
+                    &[
+                        ("isClosed", AttributeValue::Bool(false)),
+                        ("lastMessageAt", at("2026-11-22T10:15:30Z")),
+                    ],
+                ),
+                None,
+            ),
+        ])
+        .await
+        .expect("seed");
+    let guard_names = |id: u64| Write::Check {
+        key: guard.clone(),
+        condition: Condition::Equals {
+            attribute: "ticketID",
+            value: number(id),
+        },
+    };
+    let count_if_newer = |time: &str| Write::Update {
+        key: ticket.clone(),
+        set: vec![("lastMessageAt", at(time))],
+        add: vec![("messageCount", 1)],
+        remove: vec![],
+        condition: Some(Condition::All(vec![
+            Condition::Equals {
+                attribute: "isClosed",
+                value: AttributeValue::Bool(false),
+            },
+            Condition::AtMost {
+                attribute: "lastMessageAt",
+                value: at(time),
+            },
+        ])),
+    };
+    // A check that fails cancels the transaction and shows the item it met, unchanged.
+    match table
+        .write(vec![count_if_newer("2026-11-22T11:00:00Z"), guard_names(8)])
+        .await
+    {
+        Err(WriteError::ConditionFailed { failed }) => {
+            assert_eq!(failed.len(), 1, "{failed:?}");
+            assert_eq!(failed[0].index, 1);
+            let met = failed[0].existing.as_ref().expect("the guard");
+            assert_eq!(met.get("ticketID"), Some(&number(9)));
+        }
+        other => panic!("expected the check to fail, got {other:?}"),
+    }
+    let before = table.get(&ticket).await.expect("get").expect("ticket");
+    assert_eq!(before.get("messageCount"), None);
+    // An older time fails the compound condition; a newer one passes it with the check.
+    let older = table
+        .write(vec![count_if_newer("2026-11-22T09:00:00Z"), guard_names(9)])
+        .await;
+    assert!(
+        matches!(&older, Err(WriteError::ConditionFailed { failed }) if failed[0].index == 0),
+        "{older:?}"
+    );
+    table
+        .write(vec![count_if_newer("2026-11-22T11:00:00Z"), guard_names(9)])
+        .await
+        .expect("a newer message with the guard holding");
+    let after = table.get(&ticket).await.expect("get").expect("ticket");
+    assert_eq!(after.get("messageCount"), Some(&number(1)));
+    assert_eq!(
+        after.get("lastMessageAt"),
+        Some(&at("2026-11-22T11:00:00Z"))
+    );
+    assert_eq!(
+        table.get(&guard).await.expect("get").map(|g| g.len()),
+        Some(3),
+        "a check changes nothing"
+    );
+    // A check alone, and Exists on a missing item.
+    table
+        .write(vec![Write::Check {
+            key: guard.clone(),
+            condition: Condition::Exists,
+        }])
+        .await
+        .expect("a check alone");
+    let missing = table
+        .write(vec![Write::Check {
+            key: Key::new("T#1#EU#6", "OPEN#2"),
+            condition: Condition::Exists,
+        }])
+        .await;
+    match missing {
+        Err(WriteError::ConditionFailed { failed }) => {
+            assert_eq!((failed[0].index, &failed[0].existing), (0, &None))
+        }
+        other => panic!("Exists held on a missing item: {other:?}"),
+    }
+    // Numbers compare by value, not as text.
+    let counter = Key::new("T#1#C", "N");
+    table
+        .write(vec![put(
+            item(&counter.pk, &counter.sk, &[("n", number(9))]),
+            None,
+        )])
+        .await
+        .expect("seed");
+    let at_most = |n: u64| Write::Check {
+        key: counter.clone(),
+        condition: Condition::AtMost {
+            attribute: "n",
+            value: number(n),
+        },
+    };
+    table.write(vec![at_most(10)]).await.expect("9 <= 10");
+    assert!(table.write(vec![at_most(8)]).await.is_err(), "9 <= 8");
+}
+
+async fn a_transaction_whose_last_write_fails_applies_nothing(table: &dyn Table) {
+    let text = Key::new("T#1#TK#3", "TICKET");
+    table
+        .write(vec![put(
+            item(
+                &text.pk,
+                &text.sk,
+                &[("subject", AttributeValue::S("hi".into()))],
+            ),
+            None,
+        )])
+        .await
+        .expect("seed");
+    let first = Key::new("T#1#TK#3", "MSG#1");
+    // Adding to a string attribute is refused by the store itself, after the conditions held.
+    let result = table
+        .write(vec![
+            put(item(&first.pk, &first.sk, &[]), Some(Condition::NotExists)),
+            Write::Update {
+                key: text.clone(),
+                set: vec![],
+                add: vec![("subject", 1)],
+                remove: vec![],
+                condition: None,
+            },
+        ])
+        .await;
+    assert!(
+        matches!(result, Err(WriteError::Store(StoreError::Internal(_)))),
+        "a refused write is a defect to report, not an outage: {result:?}"
+    );
+    assert_eq!(table.get(&first).await.expect("get"), None, "half applied");
+}
+
+/// The keys of a page's items, `pk/sk`.
+fn keys_of(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(Key::of)
+        .map(|k| format!("{}/{}", k.pk, k.sk))
+        .collect()
+}
+
+async fn table_queries_page_both_ways(table: &dyn Table) {
+    let writes: Vec<Write> = (1..=5)
+        .map(|n| put(item("T#1#TK#1", &format!("MSG#{n:04}"), &[]), None))
+        .chain([
+            put(item("T#1#TK#1", "TICKET", &[]), None),
+            put(item("T#1#TK#2", "MSG#0001", &[]), None),
+        ])
+        .collect();
+    table.write(writes).await.expect("seed");
+    let query = Query::table("T#1#TK#1", "MSG#");
+    let first = table.query_page(&query, None, 2).await.expect("page 1");
+    assert_eq!(
+        keys_of(&first.items),
+        ["T#1#TK#1/MSG#0001", "T#1#TK#1/MSG#0002"]
+    );
+    let next = first.next.expect("more follow");
+    let second = table
+        .query_page(&query, Some(&next), 2)
+        .await
+        .expect("page 2");
+    assert_eq!(
+        keys_of(&second.items),
+        ["T#1#TK#1/MSG#0003", "T#1#TK#1/MSG#0004"]
+    );
+    let third = table
+        .query_page(&query, second.next.as_ref(), 2)
+        .await
+        .expect("page 3");
+    assert_eq!(keys_of(&third.items), ["T#1#TK#1/MSG#0005"]);
+    assert_eq!(third.next, None, "nothing follows the last page");
+    let exact = table.query_page(&query, None, 5).await.expect("all");
+    assert_eq!(
+        (exact.items.len(), exact.next),
+        (5, None),
+        "a page that ends the query"
+    );
+
+    let newest = table
+        .query_page(&query.descending(), None, 2)
+        .await
+        .expect("descending");
+    assert_eq!(
+        keys_of(&newest.items),
+        ["T#1#TK#1/MSG#0005", "T#1#TK#1/MSG#0004"]
+    );
+    let older = table
+        .query_page(&query.descending(), newest.next.as_ref(), 10)
+        .await
+        .expect("descending page 2");
+    assert_eq!(
+        keys_of(&older.items),
+        [
+            "T#1#TK#1/MSG#0003",
+            "T#1#TK#1/MSG#0002",
+            "T#1#TK#1/MSG#0001"
+        ]
+    );
+    // A start from another partition reads nothing of this one's neighbours.
+    let foreign = PageStart(item("T#1#TK#2", "MSG#0001", &[]));
+    let elsewhere = table.query_page(&query, Some(&foreign), 10).await;
+    assert!(
+        elsewhere
+            .as_ref()
+            .map_or(true, |page| page.items.is_empty()),
+        "{elsewhere:?}"
+    );
+}
+
+async fn index_queries_page_both_ways(table: &dyn Table) {
+    let index = &BY_TENANT;
+    let member = |id: u64, partition: &str| {
+        put(
+            item(
+                &format!("T#8#EU#{id}"),
+                "PROFILE",
+                &[
+                    (index.partition_key, AttributeValue::S(partition.into())),
+                    (index.sort_key, number(id)),
+                    ("endUserID", number(id)),
+                ],
+            ),
+            None,
+        )
+    };
+    let writes = [30, 4, 200, 17, 1000]
+        .into_iter()
+        .map(|id| member(id, "T#8#EU"))
+        .chain([member(5, "T#9#EU")])
+        .collect();
+    table.write(writes).await.expect("seed");
+    let ids = |items: &[Item]| -> Vec<AttributeValue> {
+        items
+            .iter()
+            .filter_map(|i| i.get("endUserID").cloned())
+            .collect()
+    };
+    let query = Query::index(index, "T#8#EU");
+    let first = table.query_page(&query, None, 2).await.expect("page 1");
+    assert_eq!(ids(&first.items), [number(4), number(17)]);
+    let rest = table
+        .query_page(&query, first.next.as_ref(), 10)
+        .await
+        .expect("page 2");
+    assert_eq!(ids(&rest.items), [number(30), number(200), number(1000)]);
+    assert_eq!(rest.next, None);
+    let bounded = table
+        .query_page(&query.up_to(200).descending(), None, 2)
+        .await
+        .expect("bounded, descending");
+    assert_eq!(ids(&bounded.items), [number(200), number(30)]);
+    let below = table
+        .query_page(&query.up_to(200).descending(), bounded.next.as_ref(), 2)
+        .await
+        .expect("bounded page 2");
+    assert_eq!(ids(&below.items), [number(17), number(4)]);
+    // A limit of 0 reads one item: a page is never empty while items follow.
+    let least = table.query_page(&query, None, 0).await.expect("limit 0");
+    assert_eq!(ids(&least.items), [number(4)]);
 }
 
 fn update(

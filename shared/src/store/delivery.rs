@@ -1,12 +1,13 @@
-//! Inbound delivery records: `T#{tenant}#MSGID#{provider message id}` / `MSGID`, written with
-//! `attribute_not_exists` in the transaction that records the message, so a provider's message
-//! is recorded once however often (and however concurrently) it is delivered; a redelivery
-//! reads what the first delivery answered. Kept for [`KEPT_DAYS`] (TTL): providers retry for
+//! Inbound delivery records: `T#{tenant}#CH#{channelID}#MSGID#{provider message id}` /
+//! `MSGID`, written with `attribute_not_exists` in the transaction that records the message, so
+//! a provider's message is recorded once per channel however often (and however concurrently)
+//! it is delivered; a redelivery reads what the first delivery answered. Per channel: two
+//! providers' ids may meet (SPEC 5). Kept for [`KEPT_DAYS`] (TTL): providers retry for
 //! hours, not weeks.
 
 use serde::{Deserialize, Serialize};
 
-use super::item::{decode, encode, keyed, number};
+use super::item::{Kind, decode, encode, keyed, number};
 use super::{Condition, EXPIRES_AT, Item, Key, StoreError, Write};
 use crate::domain::{TenantId, Timestamp};
 
@@ -23,12 +24,16 @@ pub struct Delivered {
     pub message_id: u64,
 }
 
-pub fn key(tenant: TenantId, provider_message_id: &str) -> Key {
-    Key::new(format!("T#{tenant}#MSGID#{provider_message_id}"), "MSGID")
+pub fn key(tenant: TenantId, channel_id: u64, provider_message_id: &str) -> Key {
+    Key::new(
+        format!("T#{tenant}#CH#{channel_id}#MSGID#{provider_message_id}"),
+        "MSGID",
+    )
 }
 
 pub fn record(
     tenant: TenantId,
+    channel_id: u64,
     provider_message_id: &str,
     delivered: &Delivered,
     now: Timestamp,
@@ -39,7 +44,11 @@ pub fn record(
         number(now.unix_seconds() + KEPT_DAYS * 24 * 60 * 60),
     );
     Ok(Write::Put {
-        item: keyed(key(tenant, provider_message_id), item),
+        item: keyed(
+            Kind::Delivery,
+            key(tenant, channel_id, provider_message_id),
+            item,
+        ),
         condition: Some(Condition::NotExists),
     })
 }

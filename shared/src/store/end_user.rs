@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::item::{decode, encode, keyed, number};
+use super::item::{Kind, decode, encode, keyed, number};
 use super::transaction::Transaction;
 use super::{
     AttributeValue, Condition, Index, Item, Key, Projection, StoreError, Write, customer_ref,
@@ -60,7 +60,7 @@ pub fn to_item(tenant: TenantId, user: &EndUser) -> Result<Item, StoreError> {
         AttributeValue::S(list_partition(tenant)),
     );
     item.insert(BY_TENANT.sort_key.into(), number(user.id));
-    Ok(keyed(key(tenant, user.id), item))
+    Ok(keyed(Kind::EndUser, key(tenant, user.id), item))
 }
 
 pub fn from_item(item: Item) -> Result<EndUser, StoreError> {
@@ -92,9 +92,9 @@ pub fn changes(
     now: Timestamp,
 ) -> Result<Transaction, StoreError> {
     let end_user_id = after.or(before).map_or(0, |u| u.id);
-    let mut tx = Transaction::new(end_user_id);
+    let mut tx = Transaction::new();
     if let Some(block) = block.filter(|b| b.needs_guard()) {
-        tx.push(id_block::claim(tenant, block, now), None);
+        tx.push(id_block::claim(tenant, block, now));
     }
     let condition = match before {
         Some(user) => at_version(user.version),
@@ -110,7 +110,7 @@ pub fn changes(
             condition: Some(condition),
         },
     };
-    tx.push(record, None);
+    tx.push(record);
 
     let old = index_entries(tenant, before, paths);
     let new = index_entries(tenant, after, paths);
@@ -119,37 +119,37 @@ pub fn changes(
             key: key.clone(),
             condition: Some(owner::held_by(end_user_id)),
         };
-        tx.push(release, None);
+        tx.push(release);
     }
-    for (key, path) in new.into_iter().filter(|(k, _)| !old.contains_key(k)) {
+    for (key, (kind, path)) in new.into_iter().filter(|(k, _)| !old.contains_key(k)) {
         let claim = Write::Put {
-            item: owner::item(key, end_user_id),
+            item: owner::item(kind, key, end_user_id),
             condition: Some(Condition::NotExists),
         };
-        tx.push(claim, Some(path));
+        tx.claim(claim, end_user_id, path);
     }
     Ok(tx)
 }
 
-/// The index items an end user holds (its UID values and customerRef), each with the request
-/// field path that brings it in.
+/// The index items an end user holds (its UID values and customerRef), each with its kind and
+/// the request field path that brings it in.
 fn index_entries(
     tenant: TenantId,
     user: Option<&EndUser>,
     paths: &HashMap<Uid, String>,
-) -> BTreeMap<Key, String> {
+) -> BTreeMap<Key, (Kind, String)> {
     let Some(user) = user else {
         return BTreeMap::new();
     };
     let uids = user.uids.iter().map(|u| {
         let uid = u.as_uid();
         let path = paths.get(&uid).cloned().unwrap_or_else(|| "uids".into());
-        (uid_index::key(tenant, &uid), path)
+        (uid_index::key(tenant, &uid), (Kind::UidIndex, path))
     });
-    let reference = user
-        .customer_ref
-        .iter()
-        .map(|r| (customer_ref::key(tenant, r), "customerRef".to_string()));
+    let reference = user.customer_ref.iter().map(|r| {
+        let entry = (Kind::CustomerRef, "customerRef".to_string());
+        (customer_ref::key(tenant, r), entry)
+    });
     uids.chain(reference).collect()
 }
 

@@ -3,7 +3,7 @@
 //! use one block (see `domain::ids`). DynamoDB's TTL removes a guard after a day, when its
 //! millisecond can no longer be drawn.
 
-use super::item::{keyed, number};
+use super::item::{Kind, keyed, number};
 use super::{Condition, EXPIRES_AT, Item, Key, Write};
 use crate::domain::ids::IdBlock;
 use crate::domain::{TenantId, Timestamp};
@@ -19,7 +19,7 @@ pub fn claim(tenant: TenantId, block: &IdBlock, now: Timestamp) -> Write {
     let mut item = Item::default();
     item.insert(EXPIRES_AT.into(), number(now.unix_seconds() + TTL_SECONDS));
     Write::Put {
-        item: keyed(key(tenant, block.base()), item),
+        item: keyed(Kind::IdBlock, key(tenant, block.base()), item),
         condition: Some(Condition::NotExists),
     }
 }

@@ -9,10 +9,68 @@ pub fn number(n: impl ToString) -> AttributeValue {
     AttributeValue::N(n.to_string())
 }
 
-/// `item` stored under `key`.
-pub fn keyed(key: Key, mut item: Item) -> Item {
+/// The attribute naming an item's [`Kind`].
+pub const KIND: &str = "kind";
+
+/// What a stored item is: every item names its kind, so that a reader of raw items (the table's
+/// stream, an export) tells them apart without parsing keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Account,
+    Channel,
+    CustomerRef,
+    Delivery,
+    EndUser,
+    IdBlock,
+    Message,
+    OpenTicket,
+    Ticket,
+    UidIndex,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 10] = [
+        Kind::Account,
+        Kind::Channel,
+        Kind::CustomerRef,
+        Kind::Delivery,
+        Kind::EndUser,
+        Kind::IdBlock,
+        Kind::Message,
+        Kind::OpenTicket,
+        Kind::Ticket,
+        Kind::UidIndex,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Account => "Account",
+            Kind::Channel => "Channel",
+            Kind::CustomerRef => "CustomerRef",
+            Kind::Delivery => "Delivery",
+            Kind::EndUser => "EndUser",
+            Kind::IdBlock => "IdBlock",
+            Kind::Message => "Message",
+            Kind::OpenTicket => "OpenTicket",
+            Kind::Ticket => "Ticket",
+            Kind::UidIndex => "UidIndex",
+        }
+    }
+
+    /// The kind a stored item names.
+    pub fn of(item: &Item) -> Option<Kind> {
+        match item.get(KIND) {
+            Some(AttributeValue::S(name)) => Kind::ALL.into_iter().find(|k| k.as_str() == name),
+            _ => None,
+        }
+    }
+}
+
+/// `item`, of `kind`, stored under `key`.
+pub fn keyed(kind: Kind, key: Key, mut item: Item) -> Item {
     item.insert(PK.into(), AttributeValue::S(key.pk));
     item.insert(SK.into(), AttributeValue::S(key.sk));
+    item.insert(KIND.into(), AttributeValue::S(kind.as_str().into()));
     item
 }
 

@@ -6,6 +6,7 @@
 //! the service reads an item that expires.)
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ops::Bound;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,7 +14,8 @@ use async_trait::async_trait;
 
 use super::{
     AttributeValue, Condition, EXPIRES_AT, FailedCondition, INDEXES, Index, Item, Key,
-    MAX_BATCH_GET, MAX_WRITES, PK, Projection, SK, StoreError, Table, Write, WriteError,
+    MAX_BATCH_GET, MAX_WRITES, PK, PageStart, Projection, Query, QueryPage, SK, StoreError, Table,
+    Write, WriteError,
 };
 
 /// One entry of a secondary index: index, partition value, sort value, item key.
@@ -103,6 +105,84 @@ impl State {
     }
 }
 
+/// The bounds of a range from `lowest` to `highest` that starts after `start` in the query's
+/// direction; none for a start outside the range (it names another partition).
+fn bounds<T: Ord>(
+    lowest: T,
+    highest: T,
+    start: Option<T>,
+    descending: bool,
+) -> Option<(Bound<T>, Bound<T>)> {
+    if start.as_ref().is_some_and(|s| *s < lowest || *s > highest) {
+        return None;
+    }
+    Some(match (start, descending) {
+        (None, _) => (Bound::Included(lowest), Bound::Included(highest)),
+        (Some(start), false) => (Bound::Excluded(start), Bound::Included(highest)),
+        (Some(start), true) => (Bound::Included(lowest), Bound::Excluded(start)),
+    })
+}
+
+/// At most `n` of `items`, from the front or (descending) from the back.
+fn take<'a, T: 'a>(
+    items: impl DoubleEndedIterator<Item = T> + 'a,
+    descending: bool,
+    n: usize,
+) -> Vec<T> {
+    match descending {
+        false => items.take(n).collect(),
+        true => items.rev().take(n).collect(),
+    }
+}
+
+impl State {
+    fn table_page(
+        &self,
+        query: &Query<'_>,
+        start: Option<&PageStart>,
+        n: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let lowest = Key::new(query.partition, query.sk_prefix);
+        let highest = Key::new(query.partition, format!("{}\u{10FFFF}", query.sk_prefix));
+        let start = start.map(PageStart::key).transpose()?;
+        let Some(bounds) = bounds(lowest, highest, start, query.descending) else {
+            return Ok(Vec::new());
+        };
+        let range = self
+            .items
+            .range(bounds)
+            .filter(|(key, _)| key.sk.starts_with(query.sk_prefix));
+        Ok(take(range, query.descending, n)
+            .into_iter()
+            .map(|(_, item)| item.clone())
+            .collect())
+    }
+
+    fn index_page(
+        &self,
+        index: &Index,
+        query: &Query<'_>,
+        start: Option<&PageStart>,
+        n: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let entry = |sort: u64, key: Key| (index.name, query.partition.to_owned(), sort, key);
+        let lowest = entry(0, Key::new("", ""));
+        let highest = entry(query.up_to.unwrap_or(u64::MAX), Key::new("\u{10FFFF}", ""));
+        let start = match start {
+            Some(start) => Some(entry(start.sort_value(index)?, start.key()?)),
+            None => None,
+        };
+        let Some(bounds) = bounds(lowest, highest, start, query.descending) else {
+            return Ok(Vec::new());
+        };
+        let range = self.index.range(bounds);
+        Ok(take(range, query.descending, n)
+            .into_iter()
+            .map(|(_, projected)| projected.clone())
+            .collect())
+    }
+}
+
 /// Epoch seconds: the time the table expires items by.
 pub type Clock = Box<dyn Fn() -> i64 + Send + Sync>;
 
@@ -139,6 +219,11 @@ impl MemoryTable {
     /// How many items the table holds.
     pub fn item_count(&self) -> Result<usize, StoreError> {
         Ok(self.lock()?.items.len())
+    }
+
+    /// Every item the table holds, by key: what a copy of the table would reveal.
+    pub fn snapshot(&self) -> Result<Vec<Item>, StoreError> {
+        Ok(self.lock()?.items.values().cloned().collect())
     }
 
     /// The state, expired items removed.
@@ -184,9 +269,37 @@ fn updated(
 fn holds(condition: &Condition, existing: Option<&Item>) -> bool {
     match (condition, existing) {
         (Condition::NotExists, existing) => existing.is_none(),
+        (Condition::Exists, existing) => existing.is_some(),
         (Condition::Equals { attribute, value }, Some(item)) => item.get(*attribute) == Some(value),
-        (Condition::Equals { .. }, None) => false,
+        (Condition::AtMost { attribute, value }, Some(item)) => item
+            .get(*attribute)
+            .is_some_and(|current| at_most(current, value)),
+        (Condition::Equals { .. } | Condition::AtMost { .. }, None) => false,
+        (Condition::All(conditions), existing) => conditions.iter().all(|c| holds(c, existing)),
     }
+}
+
+/// `current <= bound` as DynamoDB compares: numbers by value, strings by UTF-8 bytes; values of
+/// different types never compare.
+fn at_most(current: &AttributeValue, bound: &AttributeValue) -> bool {
+    match (current, bound) {
+        (AttributeValue::S(a), AttributeValue::S(b)) => a.as_bytes() <= b.as_bytes(),
+        (AttributeValue::N(a), AttributeValue::N(b)) => {
+            match (a.parse::<f64>(), b.parse::<f64>()) {
+                (Ok(a), Ok(b)) => a <= b,
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// An item holding only `key`, as an update of a missing item starts from.
+fn bare(key: &Key) -> Item {
+    let mut item = Item::default();
+    item.insert(PK.into(), AttributeValue::S(key.pk.clone()));
+    item.insert(SK.into(), AttributeValue::S(key.sk.clone()));
+    item
 }
 
 #[async_trait]
@@ -248,6 +361,21 @@ impl Table for MemoryTable {
             .collect())
     }
 
+    async fn query_page(
+        &self,
+        query: &Query<'_>,
+        start: Option<&PageStart>,
+        limit: usize,
+    ) -> Result<QueryPage, StoreError> {
+        let limit = limit.max(1);
+        let state = self.lock()?;
+        let items = match query.index {
+            None => state.table_page(query, start, limit + 1)?,
+            Some(index) => state.index_page(index, query, start, limit + 1)?,
+        };
+        Ok(QueryPage::of(items, limit, query.index))
+    }
+
     async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {
         let key =
             Key::of(&item).ok_or_else(|| StoreError::Internal("item without PK and SK".into()))?;
@@ -303,20 +431,28 @@ impl Table for MemoryTable {
         if !failed.is_empty() {
             return Err(WriteError::ConditionFailed { failed });
         }
+        // Every write's outcome first, so that a failing one leaves nothing applied.
+        let mut outcomes = Vec::with_capacity(writes.len());
         for (write, key) in writes.into_iter().zip(keys) {
-            match write {
-                Write::Put { item, .. } => state.put(key, item),
-                Write::Delete { .. } => state.remove(&key),
+            let outcome = match write {
+                Write::Put { item, .. } => Some(Some(item)),
+                Write::Delete { .. } => Some(None),
+                Write::Check { .. } => None,
                 Write::Update {
                     set, add, remove, ..
                 } => {
-                    let mut item = match state.items.get(&key) {
-                        Some(item) => item.clone(),
-                        None => super::item::keyed(key.clone(), Item::default()),
-                    };
+                    let mut item = state.items.get(&key).cloned().unwrap_or_else(|| bare(&key));
                     updated(&mut item, set, add, remove)?;
-                    state.put(key, item);
+                    Some(Some(item))
                 }
+            };
+            outcomes.push((key, outcome));
+        }
+        for (key, outcome) in outcomes {
+            match outcome {
+                Some(Some(item)) => state.put(key, item),
+                Some(None) => state.remove(&key),
+                None => {}
             }
         }
         Ok(())
@@ -337,7 +473,7 @@ mod tests {
         use std::sync::Arc;
         use std::sync::atomic::{AtomicI64, Ordering};
 
-        use crate::store::item::{keyed, number};
+        use crate::store::item::{Kind, keyed, number};
 
         let now = Arc::new(AtomicI64::new(1_000));
         let clock = Arc::clone(&now);
@@ -348,11 +484,11 @@ mod tests {
         item.insert(EXPIRES_AT.into(), number(1_010));
         let writes = vec![
             Write::Put {
-                item: keyed(expiring.clone(), item),
+                item: keyed(Kind::IdBlock, expiring.clone(), item),
                 condition: None,
             },
             Write::Put {
-                item: keyed(lasting.clone(), Item::default()),
+                item: keyed(Kind::EndUser, lasting.clone(), Item::default()),
                 condition: None,
             },
         ];

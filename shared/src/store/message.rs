@@ -1,7 +1,7 @@
 //! Message items: `T#{tenant}#TK#{ticketID}` / `MSG#{messageID, 16 digits}`, beside their ticket,
 //! oldest first (IDs grow with time).
 
-use super::item::{decode, encode, keyed};
+use super::item::{Kind, decode, encode, keyed};
 use super::{Condition, Item, Key, StoreError, Write, ticket};
 use crate::domain::TenantId;
 use crate::domain::ticket::Message;
@@ -17,7 +17,11 @@ pub fn key(tenant: TenantId, ticket_id: u64, message_id: u64) -> Key {
 
 pub fn create(tenant: TenantId, message: &Message) -> Result<Write, StoreError> {
     Ok(Write::Put {
-        item: keyed(key(tenant, message.ticket_id, message.id), encode(message)?),
+        item: keyed(
+            Kind::Message,
+            key(tenant, message.ticket_id, message.id),
+            encode(message)?,
+        ),
         condition: Some(Condition::NotExists),
     })
 }

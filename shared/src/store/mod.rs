@@ -25,6 +25,7 @@ pub mod uid_index;
 pub mod contract;
 
 use async_trait::async_trait;
+pub use item::Kind;
 pub use serde_dynamo::{AttributeValue, Item};
 pub use transaction::{Claims, Transaction};
 
@@ -99,11 +100,21 @@ impl Key {
 pub enum Condition {
     /// No item has this key.
     NotExists,
+    /// An item has this key.
+    Exists,
     /// The item exists and `attribute` equals `value`.
     Equals {
         attribute: &'static str,
         value: AttributeValue,
     },
+    /// The item exists and `attribute` sorts at or before `value`: numbers by value, strings
+    /// by their UTF-8 bytes (so fixed-width timestamps by time). A missing attribute fails.
+    AtMost {
+        attribute: &'static str,
+        value: AttributeValue,
+    },
+    /// Every one of these holds.
+    All(Vec<Condition>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -116,6 +127,8 @@ pub enum Write {
         key: Key,
         condition: Option<Condition>,
     },
+    /// Changes nothing: the transaction applies only while `condition` holds of this item.
+    Check { key: Key, condition: Condition },
     /// Changes some attributes of an item in place (creating it when missing, unless the
     /// condition asks for it): counters grow without the writer reading them first.
     Update {
@@ -132,7 +145,9 @@ impl Write {
     pub fn key(&self) -> Option<Key> {
         match self {
             Write::Put { item, .. } => Key::of(item),
-            Write::Delete { key, .. } | Write::Update { key, .. } => Some(key.clone()),
+            Write::Delete { key, .. } | Write::Update { key, .. } | Write::Check { key, .. } => {
+                Some(key.clone())
+            }
         }
     }
 
@@ -141,8 +156,126 @@ impl Write {
             Write::Put { condition, .. }
             | Write::Delete { condition, .. }
             | Write::Update { condition, .. } => condition.as_ref(),
+            Write::Check { condition, .. } => Some(condition),
         }
     }
+}
+
+/// A query of one partition, of the table or of an index, ascending by sort key unless
+/// [`Query::descending`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Query<'a> {
+    /// `None`: the table itself, strongly consistent; an index is eventually consistent on
+    /// DynamoDB and answers with its projection.
+    pub index: Option<&'a Index>,
+    pub partition: &'a str,
+    /// Table queries: the sort keys start with this.
+    pub sk_prefix: &'a str,
+    /// Index queries: the (numeric) sort keys are at most this.
+    pub up_to: Option<u64>,
+    pub descending: bool,
+}
+
+impl<'a> Query<'a> {
+    /// The items of table partition `pk` whose sort key starts with `sk_prefix`.
+    pub fn table(pk: &'a str, sk_prefix: &'a str) -> Self {
+        Query {
+            index: None,
+            partition: pk,
+            sk_prefix,
+            up_to: None,
+            descending: false,
+        }
+    }
+
+    /// The entries of `index` in `partition`.
+    pub fn index(index: &'a Index, partition: &'a str) -> Self {
+        Query {
+            index: Some(index),
+            partition,
+            sk_prefix: "",
+            up_to: None,
+            descending: false,
+        }
+    }
+
+    /// Only the entries whose sort key is at most `up_to`.
+    pub fn up_to(self, up_to: u64) -> Self {
+        Query {
+            up_to: Some(up_to),
+            ..self
+        }
+    }
+
+    pub fn descending(self) -> Self {
+        Query {
+            descending: true,
+            ..self
+        }
+    }
+}
+
+/// Where a page of a query ended: the key attributes of its last item (the table's, and the
+/// index's for an index query), as DynamoDB's `ExclusiveStartKey` takes them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageStart(pub Item);
+
+impl PageStart {
+    /// The start of the page after `item`, the last one of a page of a query of `index` (or of
+    /// the table).
+    pub fn after(item: &Item, index: Option<&Index>) -> PageStart {
+        let names = [PK, SK].into_iter().chain(
+            index
+                .into_iter()
+                .flat_map(|i| [i.partition_key, i.sort_key]),
+        );
+        let mut start = Item::default();
+        for name in names {
+            if let Some(value) = item.get(name) {
+                start.insert(name.to_owned(), value.clone());
+            }
+        }
+        PageStart(start)
+    }
+
+    /// The table key it names.
+    pub fn key(&self) -> Result<Key, StoreError> {
+        Key::of(&self.0).ok_or_else(|| StoreError::Internal("a page start without a key".into()))
+    }
+
+    /// The index sort key it names.
+    pub fn sort_value(&self, index: &Index) -> Result<u64, StoreError> {
+        match self.0.get(index.sort_key) {
+            Some(AttributeValue::N(n)) => n
+                .parse()
+                .map_err(|_| StoreError::Internal("a page start's sort key".into())),
+            _ => Err(StoreError::Internal(format!(
+                "a page start without {}",
+                index.sort_key
+            ))),
+        }
+    }
+}
+
+impl QueryPage {
+    /// A page of at most `limit` of `items`, read one past the limit to know whether more
+    /// follow.
+    pub fn of(mut items: Vec<Item>, limit: usize, index: Option<&Index>) -> QueryPage {
+        if items.len() <= limit {
+            return QueryPage { items, next: None };
+        }
+        items.truncate(limit);
+        let next = items.last().map(|last| PageStart::after(last, index));
+        QueryPage { items, next }
+    }
+}
+
+/// One page of a query.
+#[derive(Debug, Default, PartialEq)]
+pub struct QueryPage {
+    pub items: Vec<Item>,
+    /// Where the next page starts; `None` when nothing follows.
+    pub next: Option<PageStart>,
 }
 
 /// At most this many writes in one atomic call (DynamoDB's TransactWriteItems limit).
@@ -205,6 +338,15 @@ pub trait Table: Send + Sync {
         sk_prefix: &str,
         limit: Option<usize>,
     ) -> Result<Vec<Item>, StoreError>;
+
+    /// At most `limit` (at least 1) items of `query` after `start`, and where the next page
+    /// starts when more follow: a page costs what it holds, not the partition behind it.
+    async fn query_page(
+        &self,
+        query: &Query<'_>,
+        start: Option<&PageStart>,
+        limit: usize,
+    ) -> Result<QueryPage, StoreError>;
 
     /// Applies up to [`MAX_WRITES`] writes on distinct keys all together or not at all.
     async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError>;

@@ -3,7 +3,7 @@
 //! transaction that opens (or reopens) a ticket and deleted in the one that closes it, so two
 //! writers can never both open a ticket for one end user and channel.
 
-use super::item::{keyed, number};
+use super::item::{Kind, keyed, number};
 use super::{AttributeValue, Condition, Item, Key, Write};
 use crate::domain::TenantId;
 use crate::domain::ticket::Ticket;
@@ -22,7 +22,11 @@ pub fn claim(tenant: TenantId, ticket: &Ticket) -> Write {
     let mut item = Item::default();
     item.insert(TICKET_ID.into(), number(ticket.id));
     Write::Put {
-        item: keyed(key(tenant, ticket.end_user_id, ticket.channel_id), item),
+        item: keyed(
+            Kind::OpenTicket,
+            key(tenant, ticket.end_user_id, ticket.channel_id),
+            item,
+        ),
         condition: Some(Condition::NotExists),
     }
 }
@@ -35,6 +39,17 @@ pub fn release(tenant: TenantId, ticket: &Ticket) -> Write {
             attribute: TICKET_ID,
             value: number(ticket.id),
         }),
+    }
+}
+
+/// A check that the guard of the end user's channel still names `ticket_id`.
+pub fn names(tenant: TenantId, end_user_id: u64, channel_id: u64, ticket_id: u64) -> Write {
+    Write::Check {
+        key: key(tenant, end_user_id, channel_id),
+        condition: Condition::Equals {
+            attribute: TICKET_ID,
+            value: number(ticket_id),
+        },
     }
 }
 

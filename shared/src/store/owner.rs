@@ -1,17 +1,17 @@
 //! The layout the index items share (UID index, customerRef index): a pointer to the end user
 //! that holds the value, which only that end user's writes may remove.
 
-use super::item::{keyed, number};
+use super::item::{Kind, keyed, number};
 use super::{AttributeValue, Condition, Item, Key};
 
 /// The attribute naming the holder.
 const OWNER: &str = "endUserID";
 
-/// An index item under `key` held by end user `owner`.
-pub fn item(key: Key, owner: u64) -> Item {
+/// An index item of `kind` under `key` held by end user `owner`.
+pub fn item(kind: Kind, key: Key, owner: u64) -> Item {
     let mut item = Item::default();
     item.insert(OWNER.into(), number(owner));
-    keyed(key, item)
+    keyed(kind, key, item)
 }
 
 /// The end user an index item points at.

@@ -4,7 +4,7 @@
 //! conditional on the version it read; a message counts itself in place (`ADD`), moving the
 //! version on too.
 
-use super::item::{decode, encode, keyed, number};
+use super::item::{Kind, decode, encode, keyed, number};
 use super::{AttributeValue, Condition, Index, Item, Key, Projection, StoreError, Write};
 use crate::domain::ticket::{Direction, Message, Ticket};
 use crate::domain::{TenantId, Timestamp};
@@ -79,7 +79,7 @@ fn to_item(tenant: TenantId, stored: &StoredTicket) -> Result<Item, StoreError> 
             number(purge_at(closed_at, stored.retention_days)),
         );
     }
-    Ok(keyed(key(tenant, ticket.id), item))
+    Ok(keyed(Kind::Ticket, key(tenant, ticket.id), item))
 }
 
 pub fn from_item(item: Item) -> Result<StoredTicket, StoreError> {
@@ -128,12 +128,42 @@ pub fn save(tenant: TenantId, read: &StoredTicket, next: &Ticket) -> Result<Writ
     })
 }
 
-/// Counts `message` on its ticket in place, while the ticket is open; inbound ones become the
-/// end user's latest.
-pub fn count_message(tenant: TenantId, message: &Message) -> Write {
-    let at = AttributeValue::S(message.received_at.to_string());
-    let mut set = vec![("updatedAt", at.clone()), ("lastMessageAt", at)];
-    if let (Direction::Inbound, Some(id)) = (message.direction, &message.provider_message_id) {
+/// The note under which a failed [`count_message`] hands the ticket it met to the next attempt.
+pub const COUNTED: &str = "counted ticket";
+
+/// The times a message moves forward: `updatedAt` and `lastMessageAt`.
+const MESSAGE_TIMES: [&str; 2] = ["updatedAt", "lastMessageAt"];
+
+/// Counts `message` on its ticket in place while the ticket is open. `updatedAt` and
+/// `lastMessageAt` become the message's time only where they are not later already (a condition
+/// of the write; `met`, the ticket a failed count met, tells the next attempt which one is), so
+/// they never move backwards; an inbound message that is the latest names itself
+/// `lastEndUserMessageID`. Fixed-width RFC 3339 UTC text sorts as the times it writes.
+pub fn count_message(tenant: TenantId, message: &Message, met: Option<&Item>) -> Write {
+    let at = message.received_at.to_string();
+    let later_already = |name: &str| match met.and_then(|item| item.get(name)) {
+        Some(AttributeValue::S(current)) => current.as_bytes() > at.as_bytes(),
+        _ => false,
+    };
+    let mut set = Vec::new();
+    let mut conditions = vec![Condition::Equals {
+        attribute: IS_CLOSED,
+        value: AttributeValue::Bool(false),
+    }];
+    for name in MESSAGE_TIMES
+        .into_iter()
+        .filter(|name| !later_already(name))
+    {
+        set.push((name, AttributeValue::S(at.clone())));
+        conditions.push(Condition::AtMost {
+            attribute: name,
+            value: AttributeValue::S(at.clone()),
+        });
+    }
+    let latest = !later_already("lastMessageAt");
+    if let (Direction::Inbound, Some(id), true) =
+        (message.direction, &message.provider_message_id, latest)
+    {
         set.push(("lastEndUserMessageID", AttributeValue::S(id.clone())));
     }
     Write::Update {
@@ -141,10 +171,7 @@ pub fn count_message(tenant: TenantId, message: &Message) -> Write {
         set,
         add: vec![("messageCount", 1), (VERSION, 1)],
         remove: Vec::new(),
-        condition: Some(Condition::Equals {
-            attribute: IS_CLOSED,
-            value: AttributeValue::Bool(false),
-        }),
+        condition: Some(Condition::All(conditions)),
     }
 }
 

@@ -1,76 +1,129 @@
 //! Writes applied together, each with what its failed condition means to the caller.
 
-use super::{FailedCondition, Write, owner};
+use super::{FailedCondition, Item, Write, owner};
 
+#[derive(Default)]
 pub struct Transaction {
     pub writes: Vec<Write>,
     pub claims: Claims,
 }
 
-/// What a write claims, when its failed condition is more than a lost race.
+/// What a write's failed condition means, when it is more than a race lost to a concurrent
+/// writer (the default: the use case starts again from a fresh read).
+#[derive(Clone, Debug)]
 enum Claim {
-    /// A value for the claimant, at this request field path: another end user holding it is a
-    /// conflict to report.
-    Value(String),
+    /// A lost race.
+    Race,
+    /// A value for end user `claimant`, at this request field path: another end user holding it
+    /// is a conflict to report.
+    Value { claimant: u64, path: String },
     /// Something only one may hold (a channel's open ticket): failing is a conflict, named by
     /// this request field and message.
     Exclusive(&'static str, String),
+    /// A record of the same request, written before: the item it met is the earlier answer.
+    Replay,
+    /// A lost race whose met item the next attempt reads under this note.
+    Noted(&'static str),
 }
 
-/// Per write, what it claims for `claimant`. Every other failed condition (an ID block taken,
-/// the record changed or gone, an index item moved) is a lost race.
-pub struct Claims {
-    claimant: u64,
-    claims: Vec<Option<Claim>>,
-}
+/// Per write, what its failed condition means.
+#[derive(Default)]
+pub struct Claims(Vec<Claim>);
 
 impl Transaction {
-    pub fn new(claimant: u64) -> Self {
-        Transaction {
-            writes: Vec::new(),
-            claims: Claims {
-                claimant,
-                claims: Vec::new(),
-            },
-        }
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    pub fn push(&mut self, write: Write, claimed_path: Option<String>) {
-        self.writes.push(write);
-        self.claims.claims.push(claimed_path.map(Claim::Value));
+    /// `write`, whose failed condition is a lost race.
+    pub fn push(&mut self, write: Write) {
+        self.add(write, Claim::Race);
+    }
+
+    /// `write`, claiming a value for end user `claimant` brought in by request field `path`.
+    pub fn claim(&mut self, write: Write, claimant: u64, path: impl Into<String>) {
+        let path = path.into();
+        self.add(write, Claim::Value { claimant, path });
     }
 
     /// `write`, whose failed condition is a conflict on `path` described by `message`.
     pub fn push_exclusive(&mut self, write: Write, path: &'static str, message: String) {
+        self.add(write, Claim::Exclusive(path, message));
+    }
+
+    /// `write`, a record of this request whose failed condition means it ran before.
+    pub fn push_replay(&mut self, write: Write) {
+        self.add(write, Claim::Replay);
+    }
+
+    /// `write`, whose failed condition is a lost race that hands the met item to the next
+    /// attempt under `note`.
+    pub fn push_noted(&mut self, write: Write, note: &'static str) {
+        self.add(write, Claim::Noted(note));
+    }
+
+    /// The writes of `other`, each a lost race when it fails, whatever it claimed there.
+    pub fn push_races(&mut self, other: Transaction) {
+        for write in other.writes {
+            self.push(write);
+        }
+    }
+
+    /// The writes of `other`, with what they claim.
+    pub fn append(&mut self, other: Transaction) {
+        self.writes.extend(other.writes);
+        self.claims.0.extend(other.claims.0);
+    }
+
+    fn add(&mut self, write: Write, claim: Claim) {
         self.writes.push(write);
-        self.claims
-            .claims
-            .push(Some(Claim::Exclusive(path, message)));
+        self.claims.0.push(claim);
     }
 }
 
 impl Claims {
+    fn of(&self, failure: &FailedCondition) -> Option<&Claim> {
+        self.0.get(failure.index)
+    }
+
     /// The claimed values that another end user holds: request path and holder, in write order.
     pub fn taken<'a>(
         &'a self,
         failed: &'a [FailedCondition],
     ) -> impl Iterator<Item = (&'a str, u64)> {
         failed.iter().filter_map(|failure| {
-            let Some(Some(Claim::Value(path))) = self.claims.get(failure.index) else {
+            let Some(Claim::Value { claimant, path }) = self.of(failure) else {
                 return None;
             };
             let holder = failure.existing.as_ref().and_then(owner::of)?;
-            (holder != self.claimant).then_some((path.as_str(), holder))
+            (holder != *claimant).then_some((path.as_str(), holder))
         })
     }
 
     /// The first exclusive claim that failed: its request path and message.
     pub fn exclusive_conflict(&self, failed: &[FailedCondition]) -> Option<(&'static str, &str)> {
+        failed.iter().find_map(|failure| match self.of(failure) {
+            Some(Claim::Exclusive(path, message)) => Some((*path, message.as_str())),
+            _ => None,
+        })
+    }
+
+    /// The earlier record a replayed request met.
+    pub fn replayed(&self, failed: &[FailedCondition]) -> Option<Item> {
+        failed.iter().find_map(|failure| match self.of(failure) {
+            Some(Claim::Replay) => failure.existing.clone(),
+            _ => None,
+        })
+    }
+
+    /// The noted writes that failed, each with its note and the item it met.
+    pub fn notes(&self, failed: &[FailedCondition]) -> Vec<(&'static str, Option<Item>)> {
         failed
             .iter()
-            .find_map(|failure| match self.claims.get(failure.index) {
-                Some(Some(Claim::Exclusive(path, message))) => Some((*path, message.as_str())),
+            .filter_map(|failure| match self.of(failure) {
+                Some(Claim::Noted(note)) => Some((*note, failure.existing.clone())),
                 _ => None,
             })
+            .collect()
     }
 }

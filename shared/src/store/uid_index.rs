@@ -2,7 +2,7 @@
 //! user, pointing at its holder. They make a value unique within a tenant and let byUid find all
 //! types of a value in one partition.
 
-use super::Key;
+use super::{Key, Write, owner};
 use crate::domain::TenantId;
 use crate::domain::uid::Uid;
 
@@ -11,4 +11,12 @@ pub fn key(tenant: TenantId, uid: &Uid) -> Key {
         format!("T#{tenant}#UID#{}", uid.value()),
         uid.uid_type().as_str(),
     )
+}
+
+/// A check that end user `end_user_id` still holds `uid`.
+pub fn held(tenant: TenantId, uid: &Uid, end_user_id: u64) -> Write {
+    Write::Check {
+        key: key(tenant, uid),
+        condition: owner::held_by(end_user_id),
+    }
 }

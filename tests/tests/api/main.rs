@@ -30,6 +30,7 @@ mod channels;
 mod concurrency;
 mod create;
 mod delete;
+mod inbound_races;
 mod list;
 mod models;
 mod my_secrets;

@@ -17,6 +17,8 @@ on_both_stores!(
     a_web_chat_email_is_linked_when_free,
     concurrent_first_messages_make_one_end_user_and_one_ticket,
     racing_redeliveries_answer_the_same,
+    an_older_email_never_moves_its_ticket_back,
+    provider_message_ids_are_per_channel,
 );
 
 pub const TWILIO_TOKEN: &str = "twilio-auth-token-for-tests";
@@ -72,7 +74,7 @@ pub async fn tickets_of(api: &TestApi, tenant: u64, end_user: u64) -> Vec<Value>
     page.body["items"].as_array().cloned().unwrap_or_default()
 }
 
-async fn resolve(api: &TestApi, tenant: u64, uid: &str) -> Value {
+pub async fn resolve(api: &TestApi, tenant: u64, uid: &str) -> Value {
     let found = api
         .get(
             &format!("/api/EndUsers/byUid?uid={}", uid.replace('+', "%2B")),
@@ -474,4 +476,53 @@ async fn racing_redeliveries_answer_the_same(api: TestApi) {
         .await
         .body;
     assert_eq!(ticket["messageCount"], 1);
+}
+
+async fn email_at(api: &TestApi, id: &str, received_at: &str) -> TestResponse {
+    let body = json!({"from": {"email": "late@example.com"}, "subject": "Order",
+        "messageID": id, "textBody": "Where is it?", "receivedAt": received_at});
+    let answered = api
+        .signed_webhook("email", 1, 1, &body, SIGNING_SECRET)
+        .await;
+    assert_eq!(answered.status, 200, "{:?}", answered.body);
+    answered
+}
+
+async fn an_older_email_never_moves_its_ticket_back(api: TestApi) {
+    set_up(&api, 1).await;
+    let first = email_at(&api, "E-1", "2026-11-30T10:00:00Z").await;
+    email_at(&api, "E-2", "2026-11-30T12:00:00Z").await;
+    // Delivered late: counted, but neither the latest nor a step back in time.
+    email_at(&api, "E-3", "2026-11-30T11:00:00Z").await;
+    let ticket = api
+        .get(&format!("/api/Tickets/{}", first.body["ticketID"]), 1)
+        .await
+        .body;
+    assert_eq!(ticket["messageCount"], 3);
+    assert_eq!(ticket["lastMessageAt"], "2026-11-30T12:00:00Z");
+    assert_eq!(ticket["updatedAt"], "2026-11-30T12:00:00Z");
+    assert_eq!(ticket["lastEndUserMessageID"], "E-2");
+}
+
+async fn provider_message_ids_are_per_channel(api: TestApi) {
+    set_up(&api, 1).await;
+    let mail = email_at(&api, "SAME-1", "2026-11-30T10:00:00Z").await;
+    let body = json!({"visitorID": "visitor-9", "messageID": "SAME-1", "text": "hi"});
+    let chat = api
+        .signed_webhook("webchat", 1, 5, &body, SIGNING_SECRET)
+        .await;
+    assert_eq!(chat.status, 200, "{:?}", chat.body);
+    assert_ne!(
+        chat.body, mail.body,
+        "answered as the other channel's message"
+    );
+    assert_eq!(
+        chat.body["endUserID"],
+        id_of(&resolve(&api, 1, "visitor-9").await)
+    );
+    // The same id again on the same channel is still one message.
+    let again = api
+        .signed_webhook("webchat", 1, 5, &body, SIGNING_SECRET)
+        .await;
+    assert_eq!(again.body, chat.body);
 }

@@ -146,6 +146,15 @@ impl EndUser {
         self.uids.iter().find(|u| u.matches(uid))
     }
 
+    /// The record as its next version changed at `now`.
+    pub fn next_version(&self, now: Timestamp) -> EndUser {
+        EndUser {
+            version: self.version + 1,
+            updated_at: now,
+            ..self.clone()
+        }
+    }
+
     /// Marks `id` primary and unmarks the other UIDs of its type.
     pub fn mark_primary(&mut self, id: u64) {
         let Some(uid_type) = self.uids.iter().find(|u| u.id == id).map(|u| u.uid_type) else {

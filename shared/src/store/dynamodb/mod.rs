@@ -19,15 +19,15 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    self as ddb, Delete, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    self as ddb, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 
 pub use client::{CallCounter, Connection, client, connect};
 
 use super::{
-    AttributeValue, Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, PK, SK,
-    StoreError, Table, Write, WriteError,
+    AttributeValue, Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, PK, PageStart,
+    Query, QueryPage, SK, StoreError, Table, Write, WriteError,
 };
 
 type AwsItem = HashMap<String, ddb::AttributeValue>;
@@ -96,17 +96,47 @@ struct Expression {
 }
 
 fn expression(condition: &Condition) -> Expression {
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    let text = render(condition, &mut names, &mut values);
+    Expression {
+        text,
+        names,
+        values: (!values.is_empty()).then_some(values),
+    }
+}
+
+/// A condition's expression text, its names and values added under fresh placeholders.
+fn render(
+    condition: &Condition,
+    names: &mut HashMap<String, String>,
+    values: &mut AwsItem,
+) -> String {
+    let mut name = |attribute: &str| {
+        let placeholder = format!("#c{}", names.len());
+        names.insert(placeholder.clone(), attribute.to_owned());
+        placeholder
+    };
+    let mut compare = |attribute: &str, operator: &str, value: &AttributeValue| {
+        let name = name(attribute);
+        let placeholder = format!(":c{}", values.len());
+        values.insert(placeholder.clone(), value.clone().into());
+        format!("{name} {operator} {placeholder}")
+    };
     match condition {
-        Condition::NotExists => Expression {
-            text: "attribute_not_exists(#pk)".into(),
-            names: HashMap::from([("#pk".to_owned(), PK.to_owned())]),
-            values: None,
-        },
-        Condition::Equals { attribute, value } => Expression {
-            text: "#a = :v".into(),
-            names: HashMap::from([("#a".to_owned(), (*attribute).to_owned())]),
-            values: Some(HashMap::from([(":v".to_owned(), value.clone().into())])),
-        },
+        Condition::NotExists => format!("attribute_not_exists({})", name(PK)),
+        Condition::Exists => format!("attribute_exists({})", name(PK)),
+        Condition::Equals { attribute, value } => compare(attribute, "=", value),
+        Condition::AtMost { attribute, value } => compare(attribute, "<=", value),
+        Condition::All(conditions) if conditions.is_empty() => {
+            let pk = name(PK);
+            format!("(attribute_exists({pk}) OR attribute_not_exists({pk}))")
+        }
+        Condition::All(conditions) => conditions
+            .iter()
+            .map(|c| format!("({})", render(c, names, values)))
+            .collect::<Vec<_>>()
+            .join(" AND "),
     }
 }
 
@@ -237,6 +267,21 @@ fn transact_item(write: Write, table: &str) -> Result<TransactWriteItem, StoreEr
             let delete = conditioned!(delete, condition).build().map_err(internal)?;
             TransactWriteItem::builder().delete(delete).build()
         }
+        Write::Check { key, condition } => {
+            let e = expression(&condition);
+            let check = ConditionCheck::builder()
+                .table_name(table)
+                .set_key(Some(aws_key(&key)))
+                .condition_expression(e.text)
+                .set_expression_attribute_names(Some(e.names))
+                .set_expression_attribute_values(e.values)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .build()
+                .map_err(internal)?;
+            TransactWriteItem::builder().condition_check(check).build()
+        }
     })
 }
 
@@ -266,9 +311,12 @@ macro_rules! single_write_outcome {
 }
 
 impl DynamoTable {
-    /// One write alone: a plain conditional PutItem or DeleteItem costs half a transaction.
+    /// One write alone: a plain conditional PutItem, DeleteItem or UpdateItem costs half a
+    /// transaction.
     async fn write_one(&self, write: Write) -> Result<(), WriteError> {
         match write {
+            // Changes nothing: a check alone is answered as its transaction would.
+            Write::Check { .. } => self.transact(vec![write]).await,
             Write::Put { item, condition } => {
                 let put = self
                     .client
@@ -452,6 +500,60 @@ impl Table for DynamoTable {
         self.every_page(query, limit).await
     }
 
+    async fn query_page(
+        &self,
+        query: &Query<'_>,
+        start: Option<&PageStart>,
+        limit: usize,
+    ) -> Result<QueryPage, StoreError> {
+        let limit = limit.max(1);
+        let (partition_key, sort_key) = match query.index {
+            Some(index) => (index.partition_key, index.sort_key),
+            None => (PK, SK),
+        };
+        let mut condition = "#pk = :pk".to_owned();
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .set_index_name(query.index.map(|i| i.name.to_owned()))
+            .expression_attribute_names("#pk", partition_key)
+            .expression_attribute_values(":pk", ddb::AttributeValue::S(query.partition.into()))
+            .consistent_read(query.index.is_none())
+            .scan_index_forward(!query.descending)
+            // One past the page: whether more follow, without an empty last page.
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start.map(|s| s.0.clone().into()));
+        if query.index.is_none() && !query.sk_prefix.is_empty() {
+            condition.push_str(" AND begins_with(#sk, :prefix)");
+            request = request
+                .expression_attribute_names("#sk", sort_key)
+                .expression_attribute_values(
+                    ":prefix",
+                    ddb::AttributeValue::S(query.sk_prefix.into()),
+                );
+        }
+        if let (Some(up_to), Some(_)) = (query.up_to, query.index) {
+            condition.push_str(" AND #sk <= :up_to");
+            request = request
+                .expression_attribute_names("#sk", sort_key)
+                .expression_attribute_values(":up_to", ddb::AttributeValue::N(up_to.to_string()));
+        }
+        let output = request
+            .key_condition_expression(condition)
+            .send()
+            .await
+            .map_err(|e| self.failure(e))?;
+        let items: Vec<Item> = output.items.into_iter().flatten().map(Item::from).collect();
+        let cut_short = output.last_evaluated_key.filter(|k| !k.is_empty());
+        let mut page = QueryPage::of(items, limit, query.index);
+        // DynamoDB stopped before the limit (1 MB read): the rest follows from where it stopped.
+        if page.next.is_none() {
+            page.next = cut_short.map(|k| PageStart(Item::from(k)));
+        }
+        Ok(page)
+    }
+
     async fn replace(&self, item: Item) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
@@ -482,6 +584,21 @@ impl Table for DynamoTable {
         if writes.len() == 1 {
             return self.write_one(writes.remove(0)).await;
         }
+        self.transact(writes).await
+    }
+}
+
+/// Cancellation reasons that a later retry may clear; any other (a validation error: a bug)
+/// is internal.
+const TRANSIENT_CANCELLATIONS: [&str; 3] = [
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+];
+
+impl DynamoTable {
+    /// Writes in one TransactWriteItems call.
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), WriteError> {
         let items = writes
             .into_iter()
             .map(|w| transact_item(w, &self.name))
@@ -518,10 +635,13 @@ impl Table for DynamoTable {
                 {
                     return Err(WriteError::Contention);
                 }
-                Err(StoreError::Unavailable(format!(
-                    "transaction cancelled: {:?}",
-                    reasons.iter().filter_map(|r| r.code()).collect::<Vec<_>>()
-                ))
+                let codes: Vec<&str> = reasons.iter().filter_map(|r| r.code()).collect();
+                let message = format!("transaction cancelled: {codes:?}");
+                let transient = codes.iter().any(|c| TRANSIENT_CANCELLATIONS.contains(c));
+                Err(match transient {
+                    true => StoreError::Unavailable(message),
+                    false => StoreError::Internal(message),
+                }
                 .into())
             }
             TransactWriteItemsError::TransactionInProgressException(_) => {

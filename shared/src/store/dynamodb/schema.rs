@@ -14,7 +14,8 @@ use aws_sdk_dynamodb::types::{
 
 use super::{DynamoTable, classify, internal};
 use crate::store::{
-    self, EXPIRES_AT, INDEXES, Index, Item, Key, PK, SK, StoreError, Table, Write, WriteError,
+    self, EXPIRES_AT, INDEXES, Index, Item, Key, PK, PageStart, Query, QueryPage, SK, StoreError,
+    Table, Write, WriteError,
 };
 
 impl DynamoTable {
@@ -159,6 +160,16 @@ impl Table for RecreatingTable {
     ) -> Result<Vec<Item>, StoreError> {
         self.recreate_if_found_missing().await?;
         self.0.query(pk, sk_prefix, limit).await
+    }
+
+    async fn query_page(
+        &self,
+        query: &Query<'_>,
+        start: Option<&PageStart>,
+        limit: usize,
+    ) -> Result<QueryPage, StoreError> {
+        self.recreate_if_found_missing().await?;
+        self.0.query_page(query, start, limit).await
     }
 
     async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {

@@ -1,0 +1,155 @@
+//! The one unit of work of every write use case: an attempt reads what it needs and plans one
+//! transaction with its answer; [`run`] commits the plan and settles what a failed condition
+//! means (a value another end user holds, an exclusive claim, a replayed request, or a race lost
+//! to a concurrent writer, which starts a fresh attempt after a short jittered back-off).
+//! docs/architecture.md says where what SPEC 7 adds to every write joins the plan.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use crate::domain::errors::FieldErrors;
+use crate::error::ApiError;
+use crate::store::{FailedCondition, Item, Table, Transaction, WriteError};
+
+/// Attempts of one write use case before a conflict with concurrent writers is reported.
+const ATTEMPTS: u32 = 5;
+
+/// What one attempt of a write use case decided.
+pub(super) enum Step<T> {
+    /// Nothing to write: the answer as it stands.
+    Done(T),
+    /// Write this plan's transaction; its answer once it applied.
+    Commit(Plan<T>),
+}
+
+/// One attempt's transaction and the answer it gives once applied.
+pub(super) struct Plan<T> {
+    pub tx: Transaction,
+    pub answer: T,
+    /// How the earlier record a replay claim met answers (the same request ran before).
+    replay: Option<fn(Item) -> Result<T, ApiError>>,
+}
+
+impl<T> Plan<T> {
+    pub fn new(tx: Transaction, answer: T) -> Self {
+        Plan {
+            tx,
+            answer,
+            replay: None,
+        }
+    }
+
+    /// The plan, answering a replayed request with `answer_of` the earlier record.
+    pub fn replaying(self, answer_of: fn(Item) -> Result<T, ApiError>) -> Self {
+        Plan {
+            replay: Some(answer_of),
+            ..self
+        }
+    }
+}
+
+impl<T> Step<T> {
+    pub fn commit(tx: Transaction, answer: T) -> Self {
+        Step::Commit(Plan::new(tx, answer))
+    }
+}
+
+/// What the noted writes of earlier attempts met, by note: the item, or `None` when missing.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Notes(HashMap<&'static str, Option<Item>>);
+
+impl Notes {
+    /// The item the last failed write noted `note` met.
+    pub fn met(&self, note: &str) -> Option<&Item> {
+        self.0.get(note).and_then(Option::as_ref)
+    }
+}
+
+/// What every attempt lost to concurrent writers answers.
+#[derive(Clone, Copy)]
+pub(super) enum Exhausted {
+    /// 409: the caller's change met changes of others; it may retry.
+    Conflict,
+    /// 503: a provider delivers the request again later (a 409 would make it drop it).
+    Unavailable(&'static str),
+}
+
+/// A short jittered back-off before attempt `n` (none before the first).
+async fn pause_before_attempt(n: u32) {
+    if n > 0 {
+        let jitter = fastrand::u64(0..10);
+        tokio::time::sleep(Duration::from_millis((5 << n) + jitter)).await;
+    }
+}
+
+/// Runs `attempt` and commits what it plans until it applies: a value held by another end
+/// user is a 409 naming each such request field and the first holder; a failed exclusive claim
+/// a 409 of its own; a replay claim the earlier answer; any other failed condition or a
+/// transaction conflict a fresh attempt, given what the noted writes met.
+pub(super) async fn run<T, F, Fut>(
+    table: &dyn Table,
+    exhausted: Exhausted,
+    mut attempt: F,
+) -> Result<T, ApiError>
+where
+    F: FnMut(Notes) -> Fut,
+    Fut: Future<Output = Result<Step<T>, ApiError>>,
+{
+    let mut notes = Notes::default();
+    for n in 0..ATTEMPTS {
+        pause_before_attempt(n).await;
+        let plan = match attempt(notes.clone()).await? {
+            Step::Done(answer) => return Ok(answer),
+            Step::Commit(plan) => plan,
+        };
+        let Transaction { writes, claims } = plan.tx;
+        let failed = match table.write(writes).await {
+            Ok(()) => return Ok(plan.answer),
+            Err(WriteError::Contention) => continue,
+            Err(WriteError::Store(e)) => return Err(e.into()),
+            Err(WriteError::ConditionFailed { failed }) => failed,
+        };
+        if let (Some(answer_of), Some(earlier)) = (plan.replay, claims.replayed(&failed)) {
+            return answer_of(earlier);
+        }
+        if let Some(conflict) = conflict(&claims, &failed) {
+            return Err(conflict);
+        }
+        notes.0.extend(claims.notes(&failed));
+    }
+    Err(match exhausted {
+        Exhausted::Conflict => ApiError::ConcurrentModification,
+        Exhausted::Unavailable(detail) => ApiError::Unavailable(detail.into()),
+    })
+}
+
+/// The 409 a failed transaction is, when it claimed what another holds.
+fn conflict(claims: &crate::store::Claims, failed: &[FailedCondition]) -> Option<ApiError> {
+    if let Some((path, message)) = claims.exclusive_conflict(failed) {
+        return Some(ApiError::Conflict {
+            detail: message.to_owned(),
+            errors: FieldErrors::single(path, message),
+            holder: None,
+        });
+    }
+    let mut errors = FieldErrors::default();
+    let mut first_holder = None;
+    for (path, holder) in claims.taken(failed) {
+        first_holder.get_or_insert(holder);
+        let what = if path == "customerRef" {
+            "customerRef"
+        } else {
+            "UID"
+        };
+        errors.add(
+            path,
+            format!("this {what} already belongs to end user {holder}"),
+        );
+    }
+    first_holder.map(|holder| ApiError::Conflict {
+        detail: "a value of the request already belongs to another end user".into(),
+        errors,
+        holder: Some(holder),
+    })
+}
