@@ -139,6 +139,10 @@ async fn oversized_bodies_are_refused_by_the_shared_rule() {
     let big = format!("{{\"aiDocumentation\": \"{}\"}}", "x".repeat(300 * 1024));
     let (status, _, body) = exchange(&address, "POST", "/api/EndUsers", Some(&big), true).await;
     assert_eq!(status, 413, "{body}");
+    // A webhook too: the body cut at the limit is refused as too large, not as badly signed.
+    let webhook = "/webhooks/email/1/1";
+    let (status, _, body) = exchange(&address, "POST", webhook, Some(&big), false).await;
+    assert_eq!(status, 413, "{body}");
 }
 
 #[tokio::test]

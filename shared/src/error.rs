@@ -30,6 +30,11 @@ pub enum ApiError {
         errors: FieldErrors,
         holder: Option<u64>,
     },
+    /// The tenant's stored secrets no longer open (their key was replaced or disabled) and the
+    /// update touches secrets without setting or clearing every stored one: the fields, each
+    /// with what to do.
+    #[error("the stored secrets can no longer be opened; set or clear every stored secret field")]
+    SecretsUnreadable(FieldErrors),
     #[error("the value matches more than one end user")]
     Ambiguous { end_user_ids: Vec<u64> },
     #[error("the record was changed by concurrent requests; retry")]

@@ -96,12 +96,15 @@ fn provider_message_id(op: Op, call: &Call<'_>) -> Option<String> {
     (!id.is_empty() && id.chars().count() <= MAX_MESSAGE_ID_CHARS).then_some(id)
 }
 
-fn header<'a>(call: &'a Call<'_>, name: &str) -> &'a str {
-    call.request
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
+/// The one signature header `name` (empty when missing); two of them are refused whatever
+/// their order, as two `Authorization` headers are.
+fn signature_header<'a>(call: &'a Call<'_>, name: &str) -> Result<&'a str, ApiError> {
+    let mut values = call.request.headers().get_all(name).iter();
+    let first = values.next().and_then(|v| v.to_str().ok());
+    if values.next().is_some() {
+        return Err(refused("a repeated signature header"));
+    }
+    Ok(first.unwrap_or_default())
 }
 
 impl Webhooks {
@@ -160,13 +163,13 @@ impl Family for Webhooks {
                 let params: Vec<(String, String)> = form_urlencoded::parse(body)
                     .map(|(k, v)| (k.into_owned(), v.into_owned()))
                     .collect();
-                let signature = header(call, "x-twilio-signature");
+                let signature = signature_header(call, "x-twilio-signature")?;
                 signature::twilio_is_valid(secret.expose(), &call.public_url(), &params, signature)
             }
             Op::Email | Op::Webchat => signature::sha256_is_valid(
                 secret.expose(),
                 call.request.body().as_ref(),
-                header(call, "x-webhook-signature"),
+                signature_header(call, "x-webhook-signature")?,
             ),
         };
         if !valid {

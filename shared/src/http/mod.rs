@@ -196,6 +196,10 @@ impl Api {
                     _ => Ok(Caller::Token(principal)),
                 }
             }
+            // A body past the limit is refused before its signature is read (SPEC 5: 413 first).
+            AuthPolicy::TenantSignature if call.request.body().len() > MAX_BODY_BYTES => {
+                Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES))
+            }
             AuthPolicy::TenantSignature => family
                 .verify_signature(index, call)
                 .await

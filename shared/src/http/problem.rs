@@ -38,6 +38,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. }
+            | ApiError::SecretsUnreadable(_)
             | ApiError::Ambiguous { .. }
             | ApiError::ConcurrentModification => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -62,6 +63,9 @@ impl ApiError {
             ApiError::NotFound(_) => ("/problems/not-found", "Not found"),
             ApiError::MethodNotAllowed(_) => ("/problems/method-not-allowed", "Method not allowed"),
             ApiError::Conflict { .. } => ("/problems/conflict", "Conflict"),
+            ApiError::SecretsUnreadable(_) => {
+                ("/problems/secrets-unreadable", "Stored secrets unreadable")
+            }
             ApiError::Ambiguous { .. } => ("/problems/ambiguous-match", "Ambiguous match"),
             ApiError::ConcurrentModification => (
                 "/problems/concurrent-modification",
@@ -91,7 +95,9 @@ impl ApiError {
         let status = self.status();
         let (kind, title) = self.kind();
         let (errors, end_user_id, end_user_ids) = match &self {
-            ApiError::Validation(errors) => (Some(errors), None, None),
+            ApiError::Validation(errors) | ApiError::SecretsUnreadable(errors) => {
+                (Some(errors), None, None)
+            }
             ApiError::Conflict { errors, holder, .. } => {
                 (Some(errors).filter(|e| !e.is_empty()), *holder, None)
             }

@@ -3,14 +3,15 @@
 use serde_json::{Map, Value};
 
 use super::unit_of_work::{self, Exhausted, Step};
-use crate::domain::TenantId;
 use crate::domain::customer::{
-    Account, Catalog, Channel, ChannelType, Model, SecretValues, SettingsUpdate,
+    Account, Catalog, Channel, ChannelType, Model, SecretField, SecretValues, SettingsUpdate,
 };
+use crate::domain::errors::FieldErrors;
 use crate::domain::fields::Change;
+use crate::domain::{Secret, TenantId};
 use crate::error::ApiError;
 use crate::store::{Table, Transaction, account, channel};
-use crate::vault::Vault;
+use crate::vault::{Vault, VaultError};
 
 /// The tenant's stored account; the defaults when it saved nothing yet. One read.
 pub async fn load(table: &dyn Table, tenant: TenantId) -> Result<Account, ApiError> {
@@ -38,10 +39,7 @@ pub async fn update(
             ..current.clone()
         };
         if changes_secrets {
-            let mut values = match &current.sealed {
-                Some(sealed) => vault.open(tenant, sealed).await?,
-                None => SecretValues::default(),
-            };
+            let mut values = stored_secrets(vault, tenant, &current, &update.secrets).await?;
             for (field, change) in update.secrets {
                 match change {
                     Change::Keep => {}
@@ -61,6 +59,51 @@ pub async fn update(
         Ok(Step::commit(transaction, next))
     })
     .await
+}
+
+/// The stored secrets an update of `secrets` starts from. Secrets that no longer open (their key
+/// was replaced or disabled) are dropped when the update sets or clears every stored field, so
+/// the tenant can enter them again; otherwise that is a 409 naming the stored fields (SPEC 6).
+async fn stored_secrets(
+    vault: &Vault,
+    tenant: TenantId,
+    current: &Account,
+    secrets: &[(SecretField, Change<Secret>)],
+) -> Result<SecretValues, ApiError> {
+    let Some(sealed) = &current.sealed else {
+        return Ok(SecretValues::default());
+    };
+    let cause = match vault.open(tenant, sealed).await {
+        Ok(values) => return Ok(values),
+        Err(VaultError::Unavailable(cause)) => return Err(ApiError::Unavailable(cause)),
+        Err(VaultError::Internal(cause)) => cause,
+    };
+    let replaced = |field: &SecretField| {
+        secrets
+            .iter()
+            .any(|(f, change)| f == field && !matches!(change, Change::Keep))
+    };
+    let kept: Vec<&SecretField> = current
+        .secret_fields
+        .iter()
+        .filter(|f| !replaced(f))
+        .collect();
+    tracing::warn!(
+        tenant = tenant.get(),
+        cause,
+        "the stored secrets no longer open"
+    );
+    if kept.is_empty() {
+        return Ok(SecretValues::default());
+    }
+    let mut errors = FieldErrors::default();
+    for field in kept {
+        errors.add(
+            field.name(),
+            "is stored but can no longer be opened; set or clear it in this request",
+        );
+    }
+    Err(ApiError::SecretsUnreadable(errors))
 }
 
 /// The models `tenant` is shown (see [`Catalog::listed_for`]): one read, for its defaults.

@@ -18,6 +18,7 @@ on_both_stores!(
     concurrent_first_messages_make_one_end_user_and_one_ticket,
     racing_redeliveries_answer_the_same,
     an_older_email_never_moves_its_ticket_back,
+    oversized_and_doubly_signed_requests_are_refused_first,
     provider_message_ids_are_per_channel,
 );
 
@@ -525,4 +526,91 @@ async fn provider_message_ids_are_per_channel(api: TestApi) {
         .signed_webhook("webchat", 1, 5, &body, SIGNING_SECRET)
         .await;
     assert_eq!(again.body, chat.body);
+}
+
+async fn oversized_and_doubly_signed_requests_are_refused_first(api: TestApi) {
+    set_up(&api, 1).await;
+    let request = |body: String, signatures: &[String]| {
+        let mut builder = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri("/webhooks/email/1/1")
+            .header("content-type", "application/json");
+        for signature in signatures {
+            builder = builder.header("x-webhook-signature", signature);
+        }
+        builder
+            .body(lambda_http::Body::Text(body))
+            .expect("request")
+    };
+    let sign = |body: &str, secret: &str| {
+        answerpal::http::signature::sha256_header(secret, body.as_bytes())
+    };
+    // 413 before the signature: unsigned, badly signed, or validly signed.
+    let big = json!({"from": {"email": "big@example.com"}, "messageID": "big-1",
+        "textBody": "x".repeat(300 * 1024)})
+    .to_string();
+    for signatures in [
+        vec![],
+        vec![sign(&big, "wrong")],
+        vec![sign(&big, SIGNING_SECRET)],
+    ] {
+        assert_problem(&api.raw(request(big.clone(), &signatures)).await, 413);
+    }
+    // Two signature headers: refused in either order, nothing stored.
+    let body = json!({"from": {"email": "twice@example.com"}, "messageID": "t-1",
+        "textBody": "hi"})
+    .to_string();
+    let good = sign(&body, SIGNING_SECRET);
+    let bad = sign(&body, "wrong");
+    for pair in [[good.clone(), bad.clone()], [bad, good.clone()]] {
+        assert_problem(&api.raw(request(body.clone(), &pair)).await, 403);
+    }
+    let twilio = |signatures: &[&str]| {
+        let params = [
+            ("From", "+32470000009"),
+            ("Body", "hi"),
+            ("MessageSid", "SM-9"),
+        ];
+        let path = "/webhooks/twilio/1/2";
+        let pairs: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let valid = answerpal::http::signature::twilio_signature(
+            TWILIO_TOKEN,
+            &format!("http://localhost{path}"),
+            &pairs,
+        );
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish();
+        let mut builder = lambda_http::http::Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("host", "localhost")
+            .header("content-type", "application/x-www-form-urlencoded");
+        for signature in signatures {
+            let value = if *signature == "valid" {
+                valid.as_str()
+            } else {
+                signature
+            };
+            builder = builder.header("x-twilio-signature", value);
+        }
+        builder
+            .body(lambda_http::Body::Text(body))
+            .expect("request")
+    };
+    assert_eq!(
+        api.raw(twilio(&["valid"])).await.status,
+        200,
+        "the valid one alone"
+    );
+    assert_problem(&api.raw(twilio(&["valid", "forged"])).await, 403);
+    assert!(
+        api.get("/api/EndUsers/byUid?uid=twice%40example.com", 1)
+            .await
+            .status
+            == 404
+    );
 }

@@ -136,7 +136,7 @@ impl Authenticator {
         let principal = Self::principal(claims)?;
         if let (Some(exp), Ok(mut verified)) = (exp, self.verified.lock()) {
             if verified.len() >= CACHED_TOKENS {
-                verified.retain(|_, (_, exp)| now <= *exp + LEEWAY_SECONDS as i64);
+                verified.retain(|_, (_, exp)| not_expired(now, *exp));
                 if verified.len() >= CACHED_TOKENS {
                     verified.clear();
                 }
@@ -150,7 +150,7 @@ impl Authenticator {
     fn cached(&self, token: &str, now: i64) -> Option<Principal> {
         let verified = self.verified.lock().ok()?;
         let (principal, exp) = verified.get(token)?;
-        (now <= *exp + LEEWAY_SECONDS as i64).then(|| principal.clone())
+        not_expired(now, *exp).then(|| principal.clone())
     }
 
     /// The principal the claims of a verified token name: 403 without a usable `customerID`.
@@ -173,7 +173,7 @@ impl Authenticator {
         let phone_auth = claims
             .auth
             .as_str()
-            .is_some_and(|a| a.eq_ignore_ascii_case("phone"))
+            .is_some_and(|a| a == "phone")
             .then(|| PhoneAuth {
                 channel_id: positive_integer(&claims.channel_id),
             });
@@ -183,6 +183,12 @@ impl Authenticator {
             phone_auth,
         })
     }
+}
+
+/// Whether a token expiring at `exp` is still good at `now`, with the leeway (an `exp` near
+/// `i64::MAX` saturates rather than overflowing).
+fn not_expired(now: i64, exp: i64) -> bool {
+    now <= exp.saturating_add(LEEWAY_SECONDS as i64)
 }
 
 /// Why a token was refused, for the logs (never the token itself).
@@ -290,6 +296,27 @@ mod tests {
         );
         let principal = authenticate(&config(), &no_channel).expect("valid");
         assert_eq!(principal.phone_auth, Some(PhoneAuth { channel_id: None }));
+        // SPEC 6 names `"phone"`: another spelling is no phone-auth token.
+        let shouted = sign(
+            serde_json::json!({"customerID": 1, "auth": "PHONE", "channelID": 12, "exp": in_one_hour()}),
+            SECRET,
+        );
+        let principal = authenticate(&config(), &shouted).expect("valid");
+        assert_eq!(principal.phone_auth, None);
+    }
+
+    #[test]
+    fn an_expiry_at_the_end_of_time_is_verified_and_cached_without_overflow() {
+        let token = sign(
+            serde_json::json!({"customerID": 3, "exp": i64::MAX}),
+            SECRET,
+        );
+        let auth = Authenticator::new(&config()).expect("valid config");
+        let header = format!("Bearer {token}");
+        for _ in 0..2 {
+            let principal = auth.authenticate(Some(&header)).expect("valid");
+            assert_eq!(principal.tenant.get(), 3);
+        }
     }
 
     #[test]
