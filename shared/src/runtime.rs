@@ -2,6 +2,7 @@
 //! function every Lambda's `main.rs` hands its family to.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::request::LambdaRequest;
@@ -152,6 +153,18 @@ pub async fn invoke(api: &Api, event: LambdaRequest) -> ApiGatewayV2httpResponse
     reply
 }
 
+/// Time the sweep leaves itself before the invocation's deadline, to finish its last write.
+const SWEEP_MARGIN: Duration = Duration::from_secs(20);
+
+/// When a sweep invoked with `deadline` (epoch milliseconds) stops starting new work.
+fn sweep_stops_at(deadline_ms: u64) -> Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Instant::now() + left.saturating_sub(SWEEP_MARGIN)
+}
+
 /// Runs the retention sweep (`service::retention`) on every scheduled event: settings from the
 /// environment, JSON logs and the DynamoDB table `TABLE_NAME`, each built once.
 pub async fn run_retention() -> Result<(), lambda_http::Error> {
@@ -160,19 +173,26 @@ pub async fn run_retention() -> Result<(), lambda_http::Error> {
     let table_name = settings.required_table_name()?;
     let (resources, _) = Resources::dynamodb(&settings, table_name);
     let table = resources.table.as_ref();
-    lambda_runtime::run(service_fn(|_: LambdaEvent<serde_json::Value>| async move {
-        let swept = retention::sweep(table, Timestamp::now())
-            .await
-            .map_err(|error| lambda_http::Error::from(error.to_string()))?;
-        tracing::info!(
-            tickets = swept.tickets,
-            messages = swept.messages,
-            "retention sweep"
-        );
-        Ok::<_, lambda_http::Error>(serde_json::json!({
-            "tickets": swept.tickets,
-            "messages": swept.messages,
-        }))
-    }))
+    lambda_runtime::run(service_fn(
+        |event: LambdaEvent<serde_json::Value>| async move {
+            let stop_at = sweep_stops_at(event.context.deadline);
+            let swept = retention::sweep(table, Timestamp::now(), stop_at)
+                .await
+                .map_err(|error| lambda_http::Error::from(error.to_string()))?;
+            tracing::info!(
+                tickets = swept.tickets,
+                messages = swept.messages,
+                unreadable = swept.unreadable,
+                complete = swept.complete,
+                "retention sweep"
+            );
+            Ok::<_, lambda_http::Error>(serde_json::json!({
+                "tickets": swept.tickets,
+                "messages": swept.messages,
+                "unreadable": swept.unreadable,
+                "complete": swept.complete,
+            }))
+        },
+    ))
     .await
 }

@@ -465,7 +465,7 @@ pub async fn seed_example_ticket(table: &dyn Table) {
     };
     ticket.record_message(&message);
     let writes = vec![
-        store::ticket::create(tenant, &ticket, 90).expect("the ticket item"),
+        store::ticket::create(tenant, &ticket).expect("the ticket item"),
         store::open_ticket::claim(tenant, &ticket),
         store::message::create(tenant, &message).expect("the message item"),
     ];

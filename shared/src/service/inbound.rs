@@ -169,8 +169,7 @@ async fn plan(
         None => {
             message.ticket_id = block.base();
             let opened = open(request, end_user_id, &message);
-            let retention = request.settings.ticket_cleanup_retention_days;
-            tx.push(ticket::create(tenant, &opened, retention)?);
+            tx.push(ticket::create(tenant, &opened)?);
             tx.push(open_ticket::claim(tenant, &opened));
         }
     }

@@ -2,14 +2,15 @@
 //! `vault`), and a version that makes each save conditional on the one it read.
 //!
 //! `T#{customerID}` / `SETTINGS`, in the partition that also holds the tenant's channels, so a
-//! webhook reads settings and channel in one batch.
+//! webhook reads settings and channel in one batch. Every save enters the tenant and its
+//! current retention into the sweep's index (`sweep`).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use super::item::{Kind, decode, encode, keyed, number};
-use super::{Condition, Item, Key, StoreError, Write};
+use super::{Condition, Item, Key, StoreError, Write, sweep};
 use crate::domain::TenantId;
 use crate::domain::customer::{Account, Sealed, SecretField, Settings};
 
@@ -88,8 +89,13 @@ pub fn save(tenant: TenantId, account: &Account) -> Result<Write, StoreError> {
             value: number(read),
         },
     };
+    let mut item = encode(&stored)?;
+    let retention = account.settings.ticket_cleanup_retention_days;
+    for (name, value) in sweep::tenant_entry(tenant, retention) {
+        item.insert(name.into(), value);
+    }
     Ok(Write::Put {
-        item: keyed(Kind::Account, key(tenant), encode(&stored)?),
+        item: keyed(Kind::Account, key(tenant), item),
         condition: Some(condition),
     })
 }

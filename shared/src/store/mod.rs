@@ -17,6 +17,7 @@ pub mod memory;
 pub mod message;
 pub mod open_ticket;
 pub mod owner;
+pub mod sweep;
 pub mod ticket;
 mod transaction;
 pub mod uid_index;
@@ -35,7 +36,7 @@ pub const SK: &str = "SK";
 pub const EXPIRES_AT: &str = "expiresAt";
 
 /// Every secondary index of the table.
-pub const INDEXES: [&Index; 3] = [&end_user::BY_TENANT, &ticket::BY_END_USER, &ticket::PURGE];
+pub const INDEXES: [&Index; 3] = [&end_user::BY_TENANT, &ticket::BY_END_USER, &sweep::SWEEP];
 
 /// A secondary index of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

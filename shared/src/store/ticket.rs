@@ -1,21 +1,17 @@
 //! Ticket items: `T#{tenant}#TK#{ticketID}` / `TICKET`, found by ID alone (the messages share the
-//! partition). `GSI2` lists an end user's tickets; a closed ticket also carries its purge time,
-//! which puts it into the sparse `GSI3` the retention sweep reads. Every desk write is
+//! partition). `GSI2` lists an end user's tickets; a closed ticket also enters the tenant's
+//! closed tickets in the sweep's index (`sweep`), by when it closed. Every desk write is
 //! conditional on the version it read; a message counts itself in place (`ADD`), moving the
 //! version on too.
 
 use super::item::{Kind, decode, encode, keyed, number};
-use super::{AttributeValue, Condition, Index, Item, Key, Projection, StoreError, Write};
+use super::{AttributeValue, Condition, Index, Item, Key, Projection, StoreError, Write, sweep};
+use crate::domain::TenantId;
 use crate::domain::ticket::{Direction, Message, Ticket};
-use crate::domain::{TenantId, Timestamp};
 
 const TICKET: &str = "TICKET";
 const VERSION: &str = "version";
-const RETENTION_DAYS: &str = "retentionDays";
 const IS_CLOSED: &str = "isClosed";
-/// The only partition of [`PURGE`]: the sweep reads closed tickets of every tenant by time.
-pub const PURGE_PARTITION: &str = "PURGE";
-const SECONDS_PER_DAY: i64 = 24 * 60 * 60;
 
 /// An end user's tickets by ID, whole.
 pub const BY_END_USER: Index = Index {
@@ -25,20 +21,11 @@ pub const BY_END_USER: Index = Index {
     projection: Projection::All,
 };
 
-/// Closed tickets by the time they are to be removed (epoch seconds), of every tenant.
-pub const PURGE: Index = Index {
-    name: "GSI3",
-    partition_key: "purgePartition",
-    sort_key: "purgeAt",
-    projection: Projection::KeysOnly,
-};
-
-/// A ticket as stored: the version it was read at, and the tenant's retention when it opened.
+/// A ticket as stored: the version it was read at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredTicket {
     pub ticket: Ticket,
     pub version: u64,
-    pub retention_days: u16,
 }
 
 pub fn partition(tenant: TenantId, ticket_id: u64) -> String {
@@ -54,57 +41,41 @@ pub fn list_partition(tenant: TenantId, end_user_id: u64) -> String {
     format!("T#{tenant}#EU#{end_user_id}#TK")
 }
 
-/// When a ticket closed at `closed_at` is removed.
-pub fn purge_at(closed_at: Timestamp, retention_days: u16) -> i64 {
-    closed_at.unix_seconds() + i64::from(retention_days) * SECONDS_PER_DAY
-}
-
 fn to_item(tenant: TenantId, stored: &StoredTicket) -> Result<Item, StoreError> {
     let ticket = &stored.ticket;
     let mut item = encode(ticket)?;
     item.insert(VERSION.into(), number(stored.version));
-    item.insert(RETENTION_DAYS.into(), number(stored.retention_days));
     item.insert(
         BY_END_USER.partition_key.into(),
         AttributeValue::S(list_partition(tenant, ticket.end_user_id)),
     );
     item.insert(BY_END_USER.sort_key.into(), number(ticket.id));
     if let Some(closed_at) = ticket.closed_at {
-        item.insert(
-            PURGE.partition_key.into(),
-            AttributeValue::S(PURGE_PARTITION.into()),
-        );
-        item.insert(
-            PURGE.sort_key.into(),
-            number(purge_at(closed_at, stored.retention_days)),
-        );
+        for (name, value) in sweep::closed_entry(tenant, closed_at) {
+            item.insert(name.into(), value);
+        }
     }
     Ok(keyed(Kind::Ticket, key(tenant, ticket.id), item))
 }
 
 pub fn from_item(item: Item) -> Result<StoredTicket, StoreError> {
-    let read_number = |name: &str| match item.get(name) {
+    let version = match item.get(VERSION) {
         Some(AttributeValue::N(n)) => n
             .parse::<u64>()
-            .map_err(|_| StoreError::Internal(format!("ticket {name} is not a number"))),
-        _ => Err(StoreError::Internal(format!("ticket without {name}"))),
+            .map_err(|_| StoreError::Internal("ticket version is not a number".into()))?,
+        _ => return Err(StoreError::Internal("ticket without version".into())),
     };
-    let version = read_number(VERSION)?;
-    let retention_days = u16::try_from(read_number(RETENTION_DAYS)?)
-        .map_err(|_| StoreError::Internal("ticket retention out of range".into()))?;
     Ok(StoredTicket {
         ticket: decode(item)?,
         version,
-        retention_days,
     })
 }
 
 /// A new ticket: its record proves its ID block (see `domain::ids`).
-pub fn create(tenant: TenantId, ticket: &Ticket, retention_days: u16) -> Result<Write, StoreError> {
+pub fn create(tenant: TenantId, ticket: &Ticket) -> Result<Write, StoreError> {
     let stored = StoredTicket {
         ticket: ticket.clone(),
         version: 1,
-        retention_days,
     };
     Ok(Write::Put {
         item: to_item(tenant, &stored)?,
@@ -117,7 +88,6 @@ pub fn save(tenant: TenantId, read: &StoredTicket, next: &Ticket) -> Result<Writ
     let stored = StoredTicket {
         ticket: next.clone(),
         version: read.version + 1,
-        retention_days: read.retention_days,
     };
     Ok(Write::Put {
         item: to_item(tenant, &stored)?,
@@ -179,29 +149,34 @@ pub fn count_message(tenant: TenantId, message: &Message, met: Option<&Item>) ->
 pub fn purge(tenant: TenantId, stored: &StoredTicket) -> Write {
     Write::Delete {
         key: key(tenant, stored.ticket.id),
-        condition: Some(Condition::Equals {
-            attribute: VERSION,
-            value: number(stored.version),
-        }),
+        condition: Some(unchanged_since(stored)),
     }
 }
 
-/// The tenant and ticket of a [`PURGE`] entry (its table keys).
-pub fn purge_entry(item: &Item) -> Option<(TenantId, u64)> {
-    let key = Key::of(item)?;
-    let rest = key.pk.strip_prefix("T#")?;
-    let (tenant, ticket) = rest.split_once("#TK#")?;
-    Some((TenantId::new(tenant.parse().ok()?)?, ticket.parse().ok()?))
+/// A check that the ticket is still as the sweep read it.
+pub fn unchanged(tenant: TenantId, stored: &StoredTicket) -> Write {
+    Write::Check {
+        key: key(tenant, stored.ticket.id),
+        condition: unchanged_since(stored),
+    }
+}
+
+fn unchanged_since(stored: &StoredTicket) -> Condition {
+    Condition::Equals {
+        attribute: VERSION,
+        value: number(stored.version),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Timestamp;
     use crate::domain::customer::ChannelType;
     use crate::domain::ticket::{Opening, TicketStatus};
 
     #[test]
-    fn a_closed_ticket_enters_the_purge_index_and_round_trips() {
+    fn a_closed_ticket_enters_its_tenants_closed_tickets_and_round_trips() {
         let tenant = TenantId::new(4).expect("tenant");
         let mut ticket = Ticket::open(Opening {
             id: 77,
@@ -214,12 +189,12 @@ mod tests {
             customer_rep_id: None,
             at: Timestamp::from_unix_seconds(1_800_000_000),
         });
-        let Write::Put { item, .. } = create(tenant, &ticket, 30).expect("create") else {
+        let Write::Put { item, .. } = create(tenant, &ticket).expect("create") else {
             panic!("a put")
         };
-        assert!(!item.contains_key(PURGE.sort_key));
+        assert!(!item.contains_key(sweep::SWEEP.sort_key));
         let stored = from_item(item).expect("decode");
-        assert_eq!((stored.version, stored.retention_days), (1, 30));
+        assert_eq!(stored.version, 1);
         ticket.set_status(
             TicketStatus::Closed,
             Timestamp::from_unix_seconds(1_800_000_100),
@@ -228,10 +203,14 @@ mod tests {
             panic!("a put")
         };
         assert_eq!(
-            item.get(PURGE.sort_key),
-            Some(&number(1_800_000_100 + 30 * SECONDS_PER_DAY))
+            item.get(sweep::SWEEP.partition_key),
+            Some(&AttributeValue::S("T#4#CLOSED".into()))
         );
-        assert_eq!(purge_entry(&item), Some((tenant, 77)));
+        assert_eq!(
+            item.get(sweep::SWEEP.sort_key),
+            Some(&number(1_800_000_100))
+        );
+        assert_eq!(sweep::ticket_of(tenant, &item), Some(77));
         assert_eq!(from_item(item).expect("decode").ticket, ticket);
     }
 }
