@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use answerpal::store::{
-    Index, Item, Key, PageStart, Query, QueryPage, StoreError, Table, Write, WriteError,
+    Item, Key, PageStart, Query, QueryPage, StoreError, Table, Write, WriteError,
 };
 use async_trait::async_trait;
 
@@ -69,25 +69,6 @@ impl Table for FaultyTable {
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
         self.call(self.inner.batch_get(keys)).await
-    }
-
-    async fn query_index(
-        &self,
-        index: &Index,
-        partition: &str,
-        up_to: Option<u64>,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.call(self.inner.query_index(index, partition, up_to))
-            .await
-    }
-
-    async fn query(
-        &self,
-        pk: &str,
-        sk_prefix: &str,
-        limit: Option<usize>,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.call(self.inner.query(pk, sk_prefix, limit)).await
     }
 
     async fn query_page(

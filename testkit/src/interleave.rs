@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use answerpal::store::{
-    Index, Item, Key, Kind, PageStart, Query, QueryPage, StoreError, Table, Write, WriteError,
+    Item, Key, Kind, PageStart, Query, QueryPage, StoreError, Table, Write, WriteError,
 };
 use async_trait::async_trait;
 
@@ -80,24 +80,6 @@ impl Table for Interleaved {
 
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
         self.inner.batch_get(keys).await
-    }
-
-    async fn query_index(
-        &self,
-        index: &Index,
-        partition: &str,
-        up_to: Option<u64>,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.inner.query_index(index, partition, up_to).await
-    }
-
-    async fn query(
-        &self,
-        pk: &str,
-        sk_prefix: &str,
-        limit: Option<usize>,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.inner.query(pk, sk_prefix, limit).await
     }
 
     async fn query_page(

@@ -30,11 +30,13 @@ use lambda_http::http::HeaderMap;
 mod consistency;
 mod faults;
 mod interleave;
+mod reads;
 
 pub use consistency::assert_consistent;
 pub use faults::{Fault, FaultyTable};
 pub use interleave::{Interleaved, Racer, Trigger, puts_message, puts_uid_index};
 use lambda_http::{Body, Request};
+pub use reads::CountingReads;
 use serde_json::Value;
 
 /// moto's child process (kept so its stdin stays open while tests run) and its endpoint.
@@ -467,7 +469,7 @@ pub async fn seed_example_ticket(table: &dyn Table) {
     let writes = vec![
         store::ticket::create(tenant, &ticket).expect("the ticket item"),
         store::open_ticket::claim(tenant, &ticket),
-        store::message::create(tenant, &message).expect("the message item"),
+        store::message::create(tenant, &message, 1).expect("the message item"),
     ];
     table.write(writes).await.expect("seed the example ticket");
 }

@@ -10,7 +10,7 @@ use crate::domain::errors::FieldErrors;
 use crate::domain::fields::Change;
 use crate::domain::{Secret, TenantId};
 use crate::error::ApiError;
-use crate::store::{Table, Transaction, account, channel};
+use crate::store::{Query, Table, Transaction, account, channel, every_item};
 use crate::vault::{Vault, VaultError};
 
 /// The tenant's stored account; the defaults when it saved nothing yet. One read.
@@ -114,9 +114,8 @@ pub async fn models(table: &dyn Table, tenant: TenantId) -> Result<Vec<&'static 
 
 /// The tenant's channels by `channelID`: one query.
 pub async fn channels(table: &dyn Table, tenant: TenantId) -> Result<Vec<Channel>, ApiError> {
-    let items = table
-        .query(&account::tenant_partition(tenant), channel::PREFIX, None)
-        .await?;
+    let partition = account::tenant_partition(tenant);
+    let items = every_item(table, &Query::table(&partition, channel::PREFIX)).await?;
     Ok(items
         .into_iter()
         .map(channel::from_item)

@@ -12,7 +12,7 @@ use crate::domain::uid::Uid;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::{
-    self, Key, MAX_BATCH_GET, MAX_WRITES, Table, Transaction, customer_ref, owner, uid_index,
+    self, Key, MAX_BATCH_GET, MAX_WRITES, Query, Table, Transaction, customer_ref, owner, uid_index,
 };
 
 /// Reads one end user of the tenant; 404 when it does not exist.
@@ -118,16 +118,20 @@ pub async fn list(
     tenant: TenantId,
     query: &ListQuery,
 ) -> Result<Page<EndUserView>, ApiError> {
-    let summaries = table
-        .query_index(
-            &store::end_user::BY_TENANT,
-            &store::end_user::list_partition(tenant),
-            None,
-        )
+    let partition = store::end_user::list_partition(tenant);
+    let index = Query::index(&store::end_user::BY_TENANT, &partition);
+    // One entry that does not decode is left out (and logged), not the whole list.
+    let summaries = store::every_item(table, &index)
         .await?
         .into_iter()
-        .map(store::end_user::summary_from_item)
-        .collect::<Result<Vec<_>, _>>()?;
+        .filter_map(|item| match store::end_user::summary_from_item(item) {
+            Ok(summary) => Some(summary),
+            Err(error) => {
+                tracing::warn!(tenant = tenant.get(), %error, "an unreadable end user entry");
+                None
+            }
+        })
+        .collect();
     let (page_ids, total) = select_page(summaries, query);
     let keys: Vec<Key> = page_ids
         .iter()
@@ -136,8 +140,14 @@ pub async fn list(
     let mut found = HashMap::new();
     for chunk in keys.chunks(MAX_BATCH_GET) {
         for item in table.batch_get(chunk).await? {
-            let user = store::end_user::from_item(item)?;
-            found.insert(user.id, user);
+            match store::end_user::from_item(item) {
+                Ok(user) => {
+                    found.insert(user.id, user);
+                }
+                Err(error) => {
+                    tracing::warn!(tenant = tenant.get(), %error, "an unreadable end user")
+                }
+            }
         }
     }
     // An end user deleted since the index was read is left out.

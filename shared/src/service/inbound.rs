@@ -83,8 +83,8 @@ struct Request<'a> {
 /// The sender's end user as one attempt read it.
 struct Known {
     id: u64,
-    /// Its open ticket on the channel.
-    open_ticket: Option<u64>,
+    /// Its open ticket on the channel, with the ticket's message count.
+    open_ticket: Option<open_ticket::Open>,
     /// The end user itself, read only when a free e-mail is to be linked to it.
     record: Option<EndUser>,
 }
@@ -92,7 +92,8 @@ struct Known {
 /// One attempt: the sender resolved (created as a lead when unknown), its open ticket (opened
 /// when there is none), the message and its delivery record, in one transaction whose
 /// conditions hold everything it read: the sender's UID still held by that end user, the
-/// ticket still open, the guard still naming it, the e-mail still free.
+/// ticket still open, the guard still naming it with the count read (the message's position),
+/// the e-mail still free.
 async fn plan(
     table: &dyn Table,
     request: &Request<'_>,
@@ -158,25 +159,29 @@ async fn plan(
     }
     let mut message = request.message.clone();
     message.id = next_id(&mut block)?;
-    match open_ticket {
-        Some(ticket_id) => {
-            message.ticket_id = ticket_id;
-            let guard = open_ticket::names(tenant, end_user_id, request.channel.id, ticket_id);
-            tx.push(guard);
+    let position = match open_ticket {
+        Some(open) => {
+            message.ticket_id = open.ticket_id;
+            let channel = request.channel.id;
+            // Fails when the ticket closed or another message took this position meanwhile.
+            tx.push(open_ticket::count(tenant, end_user_id, channel, open));
             let count = ticket::count_message(tenant, &message, notes.met(ticket::COUNTED));
             tx.push_noted(count, ticket::COUNTED);
+            open.message_count + 1
         }
         None => {
             message.ticket_id = block.base();
             let opened = open(request, end_user_id, &message);
             tx.push(ticket::create(tenant, &opened)?);
             tx.push(open_ticket::claim(tenant, &opened));
+            tx.push(ticket::count_tickets(tenant, end_user_id, 1));
+            opened.message_count
         }
-    }
+    };
     if block.needs_guard() {
         tx.push(id_block::claim(tenant, &block, now));
     }
-    tx.push(message::create(tenant, &message)?);
+    tx.push(message::create(tenant, &message, position)?);
     let delivered = Delivered {
         ticket_id: message.ticket_id,
         end_user_id,
@@ -208,7 +213,7 @@ async fn read_known(
             .get(&guard)
             .await?
             .as_ref()
-            .and_then(open_ticket::ticket_of);
+            .and_then(open_ticket::open_of);
         return Ok(Known {
             id,
             open_ticket,
@@ -224,7 +229,7 @@ async fn read_known(
         .transpose()?;
     Ok(Known {
         id,
-        open_ticket: guard.find_in(&items).and_then(open_ticket::ticket_of),
+        open_ticket: guard.find_in(&items).and_then(open_ticket::open_of),
         record,
     })
 }

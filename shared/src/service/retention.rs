@@ -18,8 +18,9 @@ use crate::store::{MAX_WRITES, PageStart, Query, Table, Write, WriteError, messa
 
 /// Due tickets read per tenant and round: one tenant's backlog cannot starve the others.
 const TICKETS_PER_ROUND: usize = 25;
-/// Messages removed per transaction, beside the check (or the delete) of their ticket.
-const MESSAGES_PER_WRITE: usize = MAX_WRITES - 1;
+/// Messages removed per transaction, beside the check (or the delete) of their ticket and the
+/// end user's ticket count.
+const MESSAGES_PER_WRITE: usize = MAX_WRITES - 2;
 
 /// What one sweep did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -204,10 +205,12 @@ async fn purge(
             })
             .collect();
         removed += writes.len();
-        writes.push(match last {
-            true => ticket::purge(tenant, stored),
-            false => ticket::unchanged(tenant, stored),
-        });
+        if last {
+            writes.push(ticket::purge(tenant, stored));
+            writes.push(ticket::count_tickets(tenant, stored.ticket.end_user_id, -1));
+        } else {
+            writes.push(ticket::unchanged(tenant, stored));
+        }
         table.write(writes).await?;
         if last {
             return Ok(Some(removed));

@@ -1,16 +1,17 @@
 //! Tickets and messages, as the desk reads and changes them (SPEC 4).
 
-use super::end_users;
 use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::ids::IdBlock;
-use crate::domain::page::{Page, PageRequest};
+use crate::domain::page::{Page, PageRequest, SortOrder};
 use crate::domain::ticket::{
     Direction, Message, Ticket, TicketQuery, TicketUpdate, Transition, select_page,
 };
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::ticket::{self, StoredTicket};
-use crate::store::{Table, Transaction, id_block, message, open_ticket};
+use crate::store::{
+    Query, Table, Transaction, every_item, first_items, id_block, message, open_ticket,
+};
 
 /// The ticket, strongly consistent: one read.
 pub async fn load(table: &dyn Table, tenant: TenantId, id: u64) -> Result<StoredTicket, ApiError> {
@@ -53,22 +54,45 @@ pub async fn update(
     .await
 }
 
-/// An end user's tickets, filtered, sorted and paged: a read of the end user (404 when unknown)
-/// and one query of its tickets.
+/// An end user's tickets, filtered, sorted and paged: one batch read of the end user (404) and
+/// its ticket count, then, in the index's own order (no filter, by `lastMessageAt`), one query
+/// that stops at the page's end; any other list reads the end user's tickets whole.
 pub async fn list(
     table: &dyn Table,
     tenant: TenantId,
     end_user_id: u64,
     query: &TicketQuery,
 ) -> Result<Page<Ticket>, ApiError> {
-    end_users::get(table, tenant, end_user_id).await?;
-    let items = table
-        .query_index(
-            &ticket::BY_END_USER,
-            &ticket::list_partition(tenant, end_user_id),
-            None,
-        )
-        .await?;
+    let user = crate::store::end_user::key(tenant, end_user_id);
+    let count = ticket::count_key(tenant, end_user_id);
+    let found = table.batch_get(&[user.clone(), count.clone()]).await?;
+    if user.find_in(&found).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "end user {end_user_id} not found"
+        )));
+    }
+    let partition = ticket::list_partition(tenant, end_user_id);
+    let index = Query::index(&ticket::BY_END_USER, &partition);
+    if query.in_recency_order() {
+        let total = count.find_in(&found).map_or(0, ticket::tickets_counted);
+        let total = usize::try_from(total).unwrap_or(usize::MAX);
+        let range = query.page.range(total);
+        if range.is_empty() {
+            return Ok(Page::new(Vec::new(), total, query.page));
+        }
+        let index = match query.order {
+            SortOrder::Desc => index.descending(),
+            SortOrder::Asc => index,
+        };
+        let items = first_items(table, &index, range.end).await?;
+        let tickets = items
+            .into_iter()
+            .skip(range.start)
+            .map(|item| ticket::from_item(item).map(|stored| stored.ticket))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(Page::new(tickets, total, query.page));
+    }
+    let items = every_item(table, &index).await?;
     let tickets = items
         .into_iter()
         .map(|item| ticket::from_item(item).map(|stored| stored.ticket))
@@ -78,7 +102,7 @@ pub async fn list(
 }
 
 /// A page of a ticket's messages, oldest first: the ticket (its message count, 404) and one
-/// query that stops at the page's end.
+/// query of the page alone (messages are keyed by their position).
 pub async fn messages(
     table: &dyn Table,
     tenant: TenantId,
@@ -91,16 +115,18 @@ pub async fn messages(
     if range.is_empty() {
         return Ok(Page::new(Vec::new(), total, page));
     }
+    let partition = ticket::partition(tenant, ticket_id);
+    let start = message::page_start(tenant, ticket_id, range.start as u64);
     let items = table
-        .query(
-            &ticket::partition(tenant, ticket_id),
-            message::PREFIX,
-            Some(range.end),
+        .query_page(
+            &Query::table(&partition, message::PREFIX),
+            start.as_ref(),
+            range.len(),
         )
-        .await?;
+        .await?
+        .items;
     let messages = items
         .into_iter()
-        .skip(range.start)
         .map(message::from_item)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::new(messages, total, page))
@@ -145,7 +171,19 @@ pub async fn reply(
         };
         let mut tx = Transaction::new();
         tx.push(id_block::claim(tenant, &block, now));
-        tx.push(message::create(tenant, &reply)?);
+        let counted = read.ticket.message_count;
+        let open = open_ticket::Open {
+            ticket_id,
+            message_count: counted,
+        };
+        let ticket = &read.ticket;
+        tx.push(open_ticket::count(
+            tenant,
+            ticket.end_user_id,
+            ticket.channel_id,
+            open,
+        ));
+        tx.push(message::create(tenant, &reply, counted + 1)?);
         let count = ticket::count_message(tenant, &reply, notes.met(ticket::COUNTED));
         tx.push_noted(count, ticket::COUNTED);
         Ok(Step::commit(tx, reply))

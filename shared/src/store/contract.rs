@@ -8,7 +8,7 @@ use super::end_user::BY_TENANT;
 use super::item::number;
 use super::{
     AttributeValue, Condition, Item, Key, PK, PageStart, Query, SK, StoreError, Table, Write,
-    WriteError,
+    WriteError, every_item, first_items,
 };
 
 fn item(pk: &str, sk: &str, attributes: &[(&str, AttributeValue)]) -> Item {
@@ -484,7 +484,9 @@ async fn prefix_queries_return_one_partition_in_sort_key_order(table: &dyn Table
     ]
     .map(|(pk, sk)| put(item(pk, sk, &[("n", number(1))]), None));
     table.write(writes.to_vec()).await.expect("seed");
-    let found = table.query("T#1", "CHANNEL#", None).await.expect("query");
+    let found = every_item(table, &Query::table("T#1", "CHANNEL#"))
+        .await
+        .expect("query");
     let keys: Vec<String> = found
         .iter()
         .filter_map(Key::of)
@@ -500,14 +502,12 @@ async fn prefix_queries_return_one_partition_in_sort_key_order(table: &dyn Table
     );
     assert_eq!(found[0].get("n"), Some(&number(1)), "whole items");
     assert!(
-        table
-            .query("T#2", "CHANNEL#", None)
+        every_item(table, &Query::table("T#2", "CHANNEL#"))
             .await
             .expect("query")
             .is_empty()
     );
-    let first_two = table
-        .query("T#1", "CHANNEL#", Some(2))
+    let first_two = first_items(table, &Query::table("T#1", "CHANNEL#"), 2)
         .await
         .expect("query");
     assert_eq!(first_two, found[..2].to_vec());
@@ -742,8 +742,7 @@ async fn index_queries_return_one_partition_projected_and_sorted(table: &dyn Tab
         ])
         .await
         .expect("seed");
-    let found = table
-        .query_index(index, "T#4#EU", None)
+    let found = every_item(table, &Query::index(index, "T#4#EU"))
         .await
         .expect("query");
     let ids: Vec<_> = found.iter().map(|i| i.get("endUserID").cloned()).collect();
@@ -761,14 +760,12 @@ async fn index_queries_return_one_partition_projected_and_sorted(table: &dyn Tab
             .iter()
             .all(|i| i.contains_key("name") && i.contains_key(PK))
     );
-    let up_to_100 = table
-        .query_index(index, "T#4#EU", Some(100))
+    let up_to_100 = every_item(table, &Query::index(index, "T#4#EU").up_to(100))
         .await
         .expect("query");
     assert_eq!(up_to_100, found[..1].to_vec(), "a sort key bound");
     assert!(
-        table
-            .query_index(index, "T#6#EU", None)
+        every_item(table, &Query::index(index, "T#6#EU"))
             .await
             .expect("query")
             .is_empty()

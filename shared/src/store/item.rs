@@ -25,11 +25,12 @@ pub enum Kind {
     Message,
     OpenTicket,
     Ticket,
+    TicketCount,
     UidIndex,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Account,
         Kind::Channel,
         Kind::CustomerRef,
@@ -39,6 +40,7 @@ impl Kind {
         Kind::Message,
         Kind::OpenTicket,
         Kind::Ticket,
+        Kind::TicketCount,
         Kind::UidIndex,
     ];
 
@@ -53,8 +55,14 @@ impl Kind {
             Kind::Message => "Message",
             Kind::OpenTicket => "OpenTicket",
             Kind::Ticket => "Ticket",
+            Kind::TicketCount => "TicketCount",
             Kind::UidIndex => "UidIndex",
         }
+    }
+
+    /// The attribute an update sets to name the kind of the item it may create.
+    pub fn attribute(self) -> (&'static str, AttributeValue) {
+        (KIND, AttributeValue::S(self.as_str().into()))
     }
 
     /// The kind a stored item names.

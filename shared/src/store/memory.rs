@@ -19,7 +19,7 @@ use super::{
 };
 
 /// One entry of a secondary index: index, partition value, sort value, item key.
-type IndexEntry = (&'static str, String, u64, Key);
+type IndexEntry = (&'static str, String, u128, Key);
 
 #[derive(Default)]
 struct State {
@@ -165,9 +165,12 @@ impl State {
         start: Option<&PageStart>,
         n: usize,
     ) -> Result<Vec<Item>, StoreError> {
-        let entry = |sort: u64, key: Key| (index.name, query.partition.to_owned(), sort, key);
+        let entry = |sort: u128, key: Key| (index.name, query.partition.to_owned(), sort, key);
         let lowest = entry(0, Key::new("", ""));
-        let highest = entry(query.up_to.unwrap_or(u64::MAX), Key::new("\u{10FFFF}", ""));
+        let highest = entry(
+            query.up_to.map_or(u128::MAX, u128::from),
+            Key::new("\u{10FFFF}", ""),
+        );
         let start = match start {
             Some(start) => Some(entry(start.sort_value(index)?, start.key()?)),
             None => None,
@@ -326,41 +329,6 @@ impl Table for MemoryTable {
             .collect())
     }
 
-    async fn query_index(
-        &self,
-        index: &Index,
-        partition: &str,
-        up_to: Option<u64>,
-    ) -> Result<Vec<Item>, StoreError> {
-        let state = self.lock()?;
-        let first = (index.name, partition.to_owned(), 0, Key::new("", ""));
-        let last = up_to.unwrap_or(u64::MAX);
-        Ok(state
-            .index
-            .range(first..)
-            .take_while(|((name, value, sort, _), _)| {
-                *name == index.name && value == partition && *sort <= last
-            })
-            .map(|(_, projected)| projected.clone())
-            .collect())
-    }
-
-    async fn query(
-        &self,
-        pk: &str,
-        sk_prefix: &str,
-        limit: Option<usize>,
-    ) -> Result<Vec<Item>, StoreError> {
-        let state = self.lock()?;
-        Ok(state
-            .items
-            .range(Key::new(pk, sk_prefix)..)
-            .take_while(|(key, _)| key.pk == pk && key.sk.starts_with(sk_prefix))
-            .take(limit.unwrap_or(usize::MAX))
-            .map(|(_, item)| item.clone())
-            .collect())
-    }
-
     async fn query_page(
         &self,
         query: &Query<'_>,
@@ -370,8 +338,8 @@ impl Table for MemoryTable {
         let limit = limit.max(1);
         let state = self.lock()?;
         let items = match query.index {
-            None => state.table_page(query, start, limit + 1)?,
-            Some(index) => state.index_page(index, query, start, limit + 1)?,
+            None => state.table_page(query, start, limit.saturating_add(1))?,
+            Some(index) => state.index_page(index, query, start, limit.saturating_add(1))?,
         };
         Ok(QueryPage::of(items, limit, query.index))
     }

@@ -43,7 +43,7 @@ pub const INDEXES: [&Index; 3] = [&end_user::BY_TENANT, &ticket::BY_END_USER, &s
 pub struct Index {
     pub name: &'static str,
     pub partition_key: &'static str,
-    /// A number attribute.
+    /// A number attribute: an unsigned integer below 2^128.
     pub sort_key: &'static str,
     pub projection: Projection,
 }
@@ -245,7 +245,7 @@ impl PageStart {
     }
 
     /// The index sort key it names.
-    pub fn sort_value(&self, index: &Index) -> Result<u64, StoreError> {
+    pub fn sort_value(&self, index: &Index) -> Result<u128, StoreError> {
         match self.0.get(index.sort_key) {
             Some(AttributeValue::N(n)) => n
                 .parse()
@@ -277,6 +277,33 @@ pub struct QueryPage {
     pub items: Vec<Item>,
     /// Where the next page starts; `None` when nothing follows.
     pub next: Option<PageStart>,
+}
+
+/// The first `n` items of `query` (all of them when fewer), a page at a time.
+pub async fn first_items(
+    table: &dyn Table,
+    query: &Query<'_>,
+    n: usize,
+) -> Result<Vec<Item>, StoreError> {
+    let mut items = Vec::new();
+    let mut start = None;
+    while items.len() < n {
+        let page = table
+            .query_page(query, start.as_ref(), n - items.len())
+            .await?;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => start = Some(next),
+            None => break,
+        }
+    }
+    Ok(items)
+}
+
+/// Every item of `query`, a page at a time: for reads bounded by what they list (a tenant's
+/// channels, one end user's tickets).
+pub async fn every_item(table: &dyn Table, query: &Query<'_>) -> Result<Vec<Item>, StoreError> {
+    first_items(table, query, usize::MAX).await
 }
 
 /// At most this many writes in one atomic call (DynamoDB's TransactWriteItems limit).
@@ -320,25 +347,6 @@ pub trait Table: Send + Sync {
     /// The items of up to [`MAX_BATCH_GET`] keys, strongly consistent, in no particular order;
     /// missing keys are left out.
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError>;
-
-    /// Every item of an index partition (whose sort key is at most `up_to`, when given),
-    /// ascending by the index's sort key, with the index's projected attributes only. Eventually
-    /// consistent on DynamoDB.
-    async fn query_index(
-        &self,
-        index: &Index,
-        partition: &str,
-        up_to: Option<u64>,
-    ) -> Result<Vec<Item>, StoreError>;
-
-    /// The items of the partition `pk` whose sort key starts with `sk_prefix`, ascending by sort
-    /// key, strongly consistent: every one, or the first `limit`.
-    async fn query(
-        &self,
-        pk: &str,
-        sk_prefix: &str,
-        limit: Option<usize>,
-    ) -> Result<Vec<Item>, StoreError>;
 
     /// At most `limit` (at least 1) items of `query` after `start`, and where the next page
     /// starts when more follow: a page costs what it holds, not the partition behind it.

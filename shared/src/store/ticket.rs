@@ -1,19 +1,21 @@
 //! Ticket items: `T#{tenant}#TK#{ticketID}` / `TICKET`, found by ID alone (the messages share the
-//! partition). `GSI2` lists an end user's tickets; a closed ticket also enters the tenant's
-//! closed tickets in the sweep's index (`sweep`), by when it closed. Every desk write is
+//! partition). `GSI2` lists an end user's tickets by recency (`lastMessageAt`, then ticket ID),
+//! the list's default order, so its pages are read from the index alone; the end user's ticket
+//! count (`T#{tenant}#EU#{endUserID}` / `TICKETS`) gives its total. A closed ticket also enters
+//! the tenant's closed tickets in the sweep's index (`sweep`), by when it closed. Every desk write is
 //! conditional on the version it read; a message counts itself in place (`ADD`), moving the
 //! version on too.
 
 use super::item::{Kind, decode, encode, keyed, number};
 use super::{AttributeValue, Condition, Index, Item, Key, Projection, StoreError, Write, sweep};
-use crate::domain::TenantId;
 use crate::domain::ticket::{Direction, Message, Ticket};
+use crate::domain::{TenantId, Timestamp};
 
 const TICKET: &str = "TICKET";
 const VERSION: &str = "version";
 const IS_CLOSED: &str = "isClosed";
 
-/// An end user's tickets by ID, whole.
+/// An end user's tickets by recency ([`recency`]), whole.
 pub const BY_END_USER: Index = Index {
     name: "GSI2",
     partition_key: "GSI2PK",
@@ -49,7 +51,10 @@ fn to_item(tenant: TenantId, stored: &StoredTicket) -> Result<Item, StoreError> 
         BY_END_USER.partition_key.into(),
         AttributeValue::S(list_partition(tenant, ticket.end_user_id)),
     );
-    item.insert(BY_END_USER.sort_key.into(), number(ticket.id));
+    item.insert(
+        BY_END_USER.sort_key.into(),
+        number(recency(ticket.last_message_at, ticket.id)),
+    );
     if let Some(closed_at) = ticket.closed_at {
         for (name, value) in sweep::closed_entry(tenant, closed_at) {
             item.insert(name.into(), value);
@@ -98,6 +103,40 @@ pub fn save(tenant: TenantId, read: &StoredTicket, next: &Ticket) -> Result<Writ
     })
 }
 
+/// The [`BY_END_USER`] sort key of a ticket: its latest message's time, then its ID (IDs are
+/// below 10^16), so ties keep one order.
+pub fn recency(last_message_at: Timestamp, ticket_id: u64) -> u128 {
+    let seconds = u128::try_from(last_message_at.unix_seconds()).unwrap_or(0);
+    seconds * 10_u128.pow(16) + u128::from(ticket_id)
+}
+
+const TICKETS: &str = "TICKETS";
+const COUNT: &str = "count";
+
+/// The item counting an end user's tickets, in the end user's partition.
+pub fn count_key(tenant: TenantId, end_user_id: u64) -> Key {
+    Key::new(format!("T#{tenant}#EU#{end_user_id}"), TICKETS)
+}
+
+/// Counts `by` more tickets of an end user (creating the count at the first).
+pub fn count_tickets(tenant: TenantId, end_user_id: u64, by: i64) -> Write {
+    Write::Update {
+        key: count_key(tenant, end_user_id),
+        set: vec![Kind::TicketCount.attribute()],
+        add: vec![(COUNT, by)],
+        remove: Vec::new(),
+        condition: None,
+    }
+}
+
+/// The count a ticket count item holds.
+pub fn tickets_counted(item: &Item) -> u64 {
+    match item.get(COUNT) {
+        Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// The note under which a failed [`count_message`] hands the ticket it met to the next attempt.
 pub const COUNTED: &str = "counted ticket";
 
@@ -131,6 +170,10 @@ pub fn count_message(tenant: TenantId, message: &Message, met: Option<&Item>) ->
         });
     }
     let latest = !later_already("lastMessageAt");
+    if latest {
+        let sort = recency(message.received_at, message.ticket_id);
+        set.push((BY_END_USER.sort_key, number(sort)));
+    }
     if let (Direction::Inbound, Some(id), true) =
         (message.direction, &message.provider_message_id, latest)
     {

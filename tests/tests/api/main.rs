@@ -34,6 +34,7 @@ mod inbound_races;
 mod list;
 mod models;
 mod my_secrets;
+mod paging;
 mod protocol;
 mod read;
 mod retention;

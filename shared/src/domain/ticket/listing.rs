@@ -43,6 +43,20 @@ pub struct TicketQuery {
 }
 
 impl TicketQuery {
+    /// Whether the list is every ticket in the index's order (by `lastMessageAt`, ties by ID):
+    /// no filter, that sort.
+    pub fn in_recency_order(&self) -> bool {
+        self.status.is_none()
+            && self.customer_rep_id.is_none()
+            && self.channel_type.is_none()
+            && self.channel_ids.is_empty()
+            && self.uids.is_none()
+            && self.is_closed.is_none()
+            && self.is_spam.is_none()
+            && self.search.is_none()
+            && self.sort_by == SortField::LastMessageAt
+    }
+
     fn admits(&self, t: &Ticket) -> bool {
         let contains = |s: &str, term: &str| s.to_lowercase().contains(term);
         self.status.is_none_or(|s| t.status() == s)

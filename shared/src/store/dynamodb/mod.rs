@@ -15,7 +15,6 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
@@ -26,8 +25,8 @@ use aws_sdk_dynamodb::types::{
 pub use client::{CallCounter, Connection, client, connect};
 
 use super::{
-    AttributeValue, Condition, FailedCondition, Index, Item, Key, MAX_BATCH_GET, PK, PageStart,
-    Query, QueryPage, SK, StoreError, Table, Write, WriteError,
+    AttributeValue, Condition, FailedCondition, Item, Key, MAX_BATCH_GET, PK, PageStart, Query,
+    QueryPage, SK, StoreError, Table, Write, WriteError,
 };
 
 type AwsItem = HashMap<String, ddb::AttributeValue>;
@@ -361,35 +360,6 @@ impl DynamoTable {
     }
 }
 
-impl DynamoTable {
-    /// The items of every page of `query`, or its first `limit` items.
-    async fn every_page(
-        &self,
-        query: QueryFluentBuilder,
-        limit: Option<usize>,
-    ) -> Result<Vec<Item>, StoreError> {
-        let limit = limit.unwrap_or(usize::MAX);
-        let mut items = Vec::new();
-        let mut start: Option<AwsItem> = None;
-        loop {
-            let output = query
-                .clone()
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| self.failure(e))?;
-            items.extend(output.items.into_iter().flatten().map(Item::from));
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() && items.len() < limit => start = Some(key),
-                _ => {
-                    items.truncate(limit);
-                    return Ok(items);
-                }
-            }
-        }
-    }
-}
-
 /// Unprocessed keys of a batch read are retried this many times, with growing pauses.
 const BATCH_GET_ATTEMPTS: u32 = 5;
 
@@ -457,49 +427,6 @@ impl Table for DynamoTable {
         ))
     }
 
-    async fn query_index(
-        &self,
-        index: &Index,
-        partition: &str,
-        up_to: Option<u64>,
-    ) -> Result<Vec<Item>, StoreError> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.name)
-            .index_name(index.name)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", index.partition_key)
-            .expression_attribute_values(":pk", ddb::AttributeValue::S(partition.to_owned()));
-        if let Some(up_to) = up_to {
-            query = query
-                .key_condition_expression("#pk = :pk AND #sk <= :up_to")
-                .expression_attribute_names("#sk", index.sort_key)
-                .expression_attribute_values(":up_to", ddb::AttributeValue::N(up_to.to_string()));
-        }
-        self.every_page(query, None).await
-    }
-
-    async fn query(
-        &self,
-        pk: &str,
-        sk_prefix: &str,
-        limit: Option<usize>,
-    ) -> Result<Vec<Item>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.name)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", ddb::AttributeValue::S(pk.to_owned()))
-            .expression_attribute_values(":prefix", ddb::AttributeValue::S(sk_prefix.to_owned()))
-            .consistent_read(true)
-            .set_limit(limit.and_then(|n| i32::try_from(n).ok()));
-        self.every_page(query, limit).await
-    }
-
     async fn query_page(
         &self,
         query: &Query<'_>,
@@ -522,7 +449,7 @@ impl Table for DynamoTable {
             .consistent_read(query.index.is_none())
             .scan_index_forward(!query.descending)
             // One past the page: whether more follow, without an empty last page.
-            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+            .limit(i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start.map(|s| s.0.clone().into()));
         if query.index.is_none() && !query.sk_prefix.is_empty() {
             condition.push_str(" AND begins_with(#sk, :prefix)");

@@ -14,8 +14,8 @@ use aws_sdk_dynamodb::types::{
 
 use super::{DynamoTable, classify, internal};
 use crate::store::{
-    self, EXPIRES_AT, INDEXES, Index, Item, Key, PK, PageStart, Query, QueryPage, SK, StoreError,
-    Table, Write, WriteError,
+    self, EXPIRES_AT, INDEXES, Item, Key, PK, PageStart, Query, QueryPage, SK, StoreError, Table,
+    Write, WriteError,
 };
 
 impl DynamoTable {
@@ -140,26 +140,6 @@ impl Table for RecreatingTable {
     async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
         self.recreate_if_found_missing().await?;
         self.0.batch_get(keys).await
-    }
-
-    async fn query_index(
-        &self,
-        index: &Index,
-        partition: &str,
-        up_to: Option<u64>,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.recreate_if_found_missing().await?;
-        self.0.query_index(index, partition, up_to).await
-    }
-
-    async fn query(
-        &self,
-        pk: &str,
-        sk_prefix: &str,
-        limit: Option<usize>,
-    ) -> Result<Vec<Item>, StoreError> {
-        self.recreate_if_found_missing().await?;
-        self.0.query(pk, sk_prefix, limit).await
     }
 
     async fn query_page(
