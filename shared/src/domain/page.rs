@@ -108,6 +108,17 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// The same page of `view`s of its items.
+    pub fn map<'a, V>(&'a self, view: impl Fn(&'a T) -> V) -> Page<V> {
+        Page {
+            items: self.items.iter().map(view).collect(),
+            total_count: self.total_count,
+            total_pages: self.total_pages,
+            page_number: self.page_number,
+            page_size: self.page_size,
+        }
+    }
+
     pub fn new(items: Vec<T>, total_count: usize, request: PageRequest) -> Self {
         Page {
             items,

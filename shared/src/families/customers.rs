@@ -5,13 +5,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Response};
 use serde_json::{Map, Value};
 
 use crate::domain::customer::{Channel, ChannelBody, ProviderSecrets};
 use crate::error::ApiError;
 use crate::http::request::{Call, Caller};
-use crate::http::response::{created, json, no_content, no_store};
+use crate::http::response::{Reply, created, json, no_content, no_store};
 use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::account;
 use crate::store::Table;
@@ -89,7 +88,7 @@ impl Family for Customers {
         ROUTES
     }
 
-    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
+    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Reply, ApiError> {
         let table = self.table.as_ref();
         let tenant = call.tenant()?;
         match op {
@@ -104,7 +103,8 @@ impl Family for Customers {
             }
             Op::Models => json(StatusCode::OK, &account::models(table, tenant).await?),
             Op::Channels => {
-                let items = account::channels(table, tenant).await?;
+                let channels = account::channels(table, tenant).await?;
+                let items: Vec<_> = channels.iter().map(Channel::view).collect();
                 json(StatusCode::OK, &serde_json::json!({ "items": items }))
             }
             Op::PutChannel => {
@@ -112,8 +112,8 @@ impl Family for Customers {
                 let body: ChannelBody = call.json()?;
                 let channel = Channel::parse(id, &body)?;
                 match account::put_channel(table, tenant, &channel).await? {
-                    true => created(&format!("/api/Customers/channels/{id}"), &channel),
-                    false => json(StatusCode::OK, &channel),
+                    true => created(&format!("/api/Customers/channels/{id}"), &channel.view()),
+                    false => json(StatusCode::OK, &channel.view()),
                 }
             }
             Op::DeleteChannel => {

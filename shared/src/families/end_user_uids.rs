@@ -4,11 +4,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Response};
 
 use crate::error::ApiError;
 use crate::http::request::Call;
-use crate::http::response::json;
+use crate::http::response::{Reply, json};
 use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::uids::{self, AssignBody, AssignRequest, Assigned};
 use crate::store::Table;
@@ -43,7 +42,7 @@ impl Family for EndUserUids {
         ROUTES
     }
 
-    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
+    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Reply, ApiError> {
         let tenant = call.tenant()?;
         match op {
             Op::Assign => {

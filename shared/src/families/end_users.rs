@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Response};
 
 use crate::domain::customer::ChannelType;
 use crate::domain::end_user::{EndUserBody, ListQuery, SORT_FIELDS};
@@ -12,13 +11,14 @@ use crate::domain::errors::FieldErrors;
 use crate::domain::fields::Choice;
 use crate::domain::fields::CountryCode;
 use crate::domain::page::{SortOrder, parse_search, parse_sort_field};
+use crate::domain::ticket::Ticket;
 use crate::domain::ticket::listing::SORT_FIELDS as TICKET_SORT_FIELDS;
 use crate::domain::ticket::{TicketQuery, TicketStatus};
 use crate::domain::uid::Uid;
 use crate::domain::{MAX_ID, parse_id};
 use crate::error::ApiError;
 use crate::http::request::{Call, QueryParams};
-use crate::http::response::{created, json, no_content};
+use crate::http::response::{Reply, created, json, no_content};
 use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::{end_users, tickets};
 use crate::store::Table;
@@ -184,7 +184,7 @@ impl Family for EndUsers {
         ROUTES
     }
 
-    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
+    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Reply, ApiError> {
         let table = self.table.as_ref();
         let tenant = call.tenant()?;
         match op {
@@ -226,10 +226,8 @@ impl Family for EndUsers {
             Op::Tickets => {
                 let id = path_id(call, "id")?;
                 let query = ticket_query(call.query())?;
-                json(
-                    StatusCode::OK,
-                    &tickets::list(table, tenant, id, &query).await?,
-                )
+                let page = tickets::list(table, tenant, id, &query).await?;
+                json(StatusCode::OK, &page.map(Ticket::view))
             }
         }
     }

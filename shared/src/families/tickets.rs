@@ -4,14 +4,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Response};
 
 use crate::domain::errors::FieldErrors;
 use crate::domain::page::PageRequest;
-use crate::domain::ticket::{ReplyBody, TicketBody, TicketUpdate};
+use crate::domain::ticket::{Message, ReplyBody, TicketBody, TicketUpdate};
 use crate::error::ApiError;
 use crate::http::request::{Call, Caller, QueryParams};
-use crate::http::response::{created, json};
+use crate::http::response::{Reply, created, json};
 use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::tickets;
 use crate::store::Table;
@@ -81,29 +80,25 @@ impl Family for Tickets {
         ROUTES
     }
 
-    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
+    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Reply, ApiError> {
         let table = self.table.as_ref();
         let tenant = call.tenant()?;
         let id = path_id(call, "ticketID")?;
         match op {
-            Op::Get => json(
-                StatusCode::OK,
-                &tickets::load(table, tenant, id).await?.ticket,
-            ),
+            Op::Get => {
+                let stored = tickets::load(table, tenant, id).await?;
+                json(StatusCode::OK, &stored.ticket.view())
+            }
             Op::Update => {
                 let body: TicketBody = call.json()?;
                 let change = TicketUpdate::read(&body)?;
-                json(
-                    StatusCode::OK,
-                    &tickets::update(table, tenant, id, &change).await?,
-                )
+                let ticket = tickets::update(table, tenant, id, &change).await?;
+                json(StatusCode::OK, &ticket.view())
             }
             Op::Messages => {
                 let page = page(call.query())?;
-                json(
-                    StatusCode::OK,
-                    &tickets::messages(table, tenant, id, page).await?,
-                )
+                let messages = tickets::messages(table, tenant, id, page).await?;
+                json(StatusCode::OK, &messages.map(Message::view))
             }
             Op::Reply => {
                 let body: ReplyBody = call.json()?;
@@ -113,7 +108,7 @@ impl Family for Tickets {
                     _ => None,
                 };
                 let reply = tickets::reply(table, tenant, id, text, author.unwrap_or(DESK)).await?;
-                created(&format!("/api/Tickets/{id}/messages"), &reply)
+                created(&format!("/api/Tickets/{id}/messages"), &reply.view())
             }
         }
     }

@@ -6,8 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use lambda_http::http::{HeaderValue, Method, StatusCode, header};
-use lambda_http::{Body, Response};
+use lambda_http::http::{Method, StatusCode};
 use serde::Deserialize;
 
 use crate::domain::customer::{Account, Channel, ChannelType, SecretField};
@@ -16,7 +15,7 @@ use crate::domain::uid::{Uid, UidType};
 use crate::domain::{TenantId, Timestamp, parse_id};
 use crate::error::ApiError;
 use crate::http::request::{Call, Caller, Signed};
-use crate::http::response::json;
+use crate::http::response::{Reply, json};
 use crate::http::router::{AuthPolicy, Family, Route};
 use crate::http::signature;
 use crate::service::inbound::{self, Inbound};
@@ -189,7 +188,7 @@ impl Family for Webhooks {
         Ok(Signed::with_context(tenant, verified))
     }
 
-    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
+    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Reply, ApiError> {
         let Caller::SignedBy(signed) = call.caller() else {
             return Err(ApiError::Internal("a webhook without its signature".into()));
         };
@@ -230,20 +229,35 @@ impl Family for Webhooks {
         };
         match op {
             Op::Twilio => Ok(twiml_ok()),
-            Op::Email | Op::Webchat => json(StatusCode::OK, &delivered),
+            Op::Email | Op::Webchat => json(StatusCode::OK, &RecordedView::of(&delivered)),
+        }
+    }
+}
+
+/// What the e-mail and web chat webhooks answer for a recorded message.
+#[derive(serde::Serialize)]
+struct RecordedView {
+    #[serde(rename = "ticketID")]
+    ticket_id: u64,
+    #[serde(rename = "endUserID")]
+    end_user_id: u64,
+    #[serde(rename = "messageID")]
+    message_id: u64,
+}
+
+impl RecordedView {
+    fn of(delivered: &Delivered) -> Self {
+        RecordedView {
+            ticket_id: delivered.ticket_id,
+            end_user_id: delivered.end_user_id,
+            message_id: delivered.message_id,
         }
     }
 }
 
 /// Twilio's expected answer: an empty TwiML document.
-fn twiml_ok() -> Response<Body> {
-    let mut response = Response::new(Body::Text(
-        r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#.into(),
-    ));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-    response
+fn twiml_ok() -> Reply {
+    Reply::xml(r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#)
 }
 
 fn invalid(errors: FieldErrors) -> ApiError {

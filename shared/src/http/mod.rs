@@ -18,6 +18,7 @@ use lambda_http::{Body, Request, Response};
 
 use self::auth::Authenticator;
 use self::request::{Call, Caller, new_request_id, request_id, route_path};
+use self::response::Reply;
 use self::router::{AuthPolicy, Family, Lookup, Mounted};
 use crate::domain::TenantId;
 use crate::error::ApiError;
@@ -97,7 +98,7 @@ impl Api {
                 self.deadline
             )))
         });
-        let mut response = result.unwrap_or_else(|error| {
+        let mut response = result.map(Reply::into_response).unwrap_or_else(|error| {
             match &error {
                 ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
                     tracing::error!(request_id, cause, "request failed");
@@ -126,7 +127,7 @@ impl Api {
         request: &'r Request,
         tenant_out: &mut Option<TenantId>,
         route_out: &mut RouteName<'r>,
-    ) -> Result<Response<Body>, ApiError> {
+    ) -> Result<Reply, ApiError> {
         let path = route_path(request);
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let mut found = None;

@@ -1,4 +1,7 @@
-//! Success responses.
+//! Success answers. A handler says what it answers (a [`Reply`]); [`Reply::into_response`] is
+//! the one place that turns it into the HTTP response with the headers every answer shares
+//! (content type, `Location`, cache policy; where `ETag`, `Idempotent-Replayed` and `Link` go
+//! once SPEC 7 adds them).
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
@@ -6,37 +9,85 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 
-pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, ApiError> {
+/// What a handler answers.
+#[derive(Debug)]
+pub struct Reply {
+    status: StatusCode,
+    content: Content,
+    location: Option<String>,
+    no_store: bool,
+}
+
+#[derive(Debug)]
+enum Content {
+    Empty,
+    Json(String),
+    /// A provider's XML acknowledgement (Twilio's TwiML).
+    Xml(&'static str),
+}
+
+impl Reply {
+    fn new(status: StatusCode, content: Content) -> Self {
+        Reply {
+            status,
+            content,
+            location: None,
+            no_store: false,
+        }
+    }
+
+    /// An XML document, as a provider expects it.
+    pub fn xml(document: &'static str) -> Self {
+        Reply::new(StatusCode::OK, Content::Xml(document))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The HTTP response, with the headers every answer shares.
+    pub fn into_response(self) -> Response<Body> {
+        let (body, content_type) = match self.content {
+            Content::Empty => (Body::Empty, None),
+            Content::Json(text) => (Body::Text(text), Some("application/json")),
+            Content::Xml(text) => (Body::Text(text.into()), Some("text/xml")),
+        };
+        let mut response = Response::new(body);
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        if let Some(content_type) = content_type {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        }
+        if let Some(location) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            headers.insert(header::LOCATION, location);
+        }
+        if self.no_store {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        response
+    }
+}
+
+/// `value` as JSON with `status`.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Reply, ApiError> {
     let body = serde_json::to_string(value)
         .map_err(|e| ApiError::Internal(format!("serialize response: {e}")))?;
-    let mut response = Response::new(Body::Text(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(response)
+    Ok(Reply::new(status, Content::Json(body)))
 }
 
 /// 201 with the new resource's `Location`.
-pub fn created<T: Serialize>(location: &str, value: &T) -> Result<Response<Body>, ApiError> {
-    let mut response = json(StatusCode::CREATED, value)?;
-    if let Ok(location) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+pub fn created<T: Serialize>(location: &str, value: &T) -> Result<Reply, ApiError> {
+    let mut reply = json(StatusCode::CREATED, value)?;
+    reply.location = Some(location.to_owned());
+    Ok(reply)
 }
 
-pub fn no_content() -> Response<Body> {
-    let mut response = Response::new(Body::Empty);
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    response
+pub fn no_content() -> Reply {
+    Reply::new(StatusCode::NO_CONTENT, Content::Empty)
 }
 
-/// `response`, kept out of every cache (it describes or carries secrets).
-pub fn no_store(mut response: Response<Body>) -> Response<Body> {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+/// `reply`, kept out of every cache (it describes or carries secrets).
+pub fn no_store(mut reply: Reply) -> Reply {
+    reply.no_store = true;
+    reply
 }

@@ -4,9 +4,9 @@
 
 use async_trait::async_trait;
 use lambda_http::http::Method;
-use lambda_http::{Body, Response};
 
 use super::request::{Call, Signed};
+use super::response::Reply;
 use crate::error::ApiError;
 
 /// How a route authenticates its caller.
@@ -54,7 +54,7 @@ pub trait Family: Send + Sync + 'static {
     fn routes(&self) -> &'static [Route<Self::Op>];
 
     /// Answers an authenticated call of `op`.
-    async fn call(&self, op: Self::Op, call: &Call<'_>) -> Result<Response<Body>, ApiError>;
+    async fn call(&self, op: Self::Op, call: &Call<'_>) -> Result<Reply, ApiError>;
 
     /// For a [`AuthPolicy::TenantSignature`] route: the tenant named by the path whose secret
     /// signed the request, with what the check read for the handler. A family without signed
@@ -155,7 +155,7 @@ pub(super) trait Mounted: Send + Sync {
     fn lookup<'p>(&self, method: &Method, segments: &[&'p str]) -> Lookup<'p>;
     fn route(&self, index: usize) -> (&Method, &'static str, AuthPolicy);
     async fn verify_signature(&self, index: usize, call: &Call<'_>) -> Result<Signed, ApiError>;
-    async fn call(&self, index: usize, call: &Call<'_>) -> Result<Response<Body>, ApiError>;
+    async fn call(&self, index: usize, call: &Call<'_>) -> Result<Reply, ApiError>;
 }
 
 #[async_trait]
@@ -173,7 +173,7 @@ impl<F: Family> Mounted for F {
         Family::verify_signature(self, self.routes()[index].op, call).await
     }
 
-    async fn call(&self, index: usize, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
+    async fn call(&self, index: usize, call: &Call<'_>) -> Result<Reply, ApiError> {
         Family::call(self, self.routes()[index].op, call).await
     }
 }

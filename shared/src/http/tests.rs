@@ -2,13 +2,13 @@
 
 use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request};
 use ring::hmac;
 
 use super::Api;
 use super::auth::Authenticator;
 use super::request::{Call, Caller, Signed};
-use super::response::json;
+use super::response::{Reply, json};
 use super::router::{AuthPolicy, Family, Route};
 use crate::config::JwtSettings;
 use crate::domain::{TenantId, parse_id};
@@ -47,7 +47,7 @@ impl Family for Echo {
         ROUTES
     }
 
-    async fn call(&self, _: Op, call: &Call<'_>) -> Result<Response<Body>, ApiError> {
+    async fn call(&self, _: Op, call: &Call<'_>) -> Result<Reply, ApiError> {
         let caller = match call.caller() {
             Caller::Token(p) => format!("token {} phone {}", p.tenant, p.phone_auth.is_some()),
             Caller::SignedBy(signed) => format!(

@@ -13,7 +13,7 @@ use crate::domain::{TenantId, Timestamp};
 
 pub const KEPT_DAYS: i64 = 30;
 
-/// What a webhook answers for a recorded message.
+/// How a provider's message was recorded: what a redelivery answers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivered {
     #[serde(rename = "ticketID")]

@@ -50,7 +50,7 @@ impl ChannelType {
 
 const NAME: TextRule = TextRule::trimmed(200);
 
-/// ChannelDTO.
+/// A tenant's channel, as stored (responses show its [`ChannelView`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Channel {
@@ -59,6 +59,28 @@ pub struct Channel {
     pub channel_type: ChannelType,
     pub address: String,
     pub name: Option<String>,
+}
+
+/// ChannelDTO.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelView<'a> {
+    #[serde(rename = "channelID")]
+    pub channel_id: u64,
+    pub channel_type: ChannelType,
+    pub address: &'a str,
+    pub name: Option<&'a str>,
+}
+
+impl Channel {
+    pub fn view(&self) -> ChannelView<'_> {
+        ChannelView {
+            channel_id: self.id,
+            channel_type: self.channel_type,
+            address: &self.address,
+            name: self.name.as_deref(),
+        }
+    }
 }
 
 /// The body of `PUT /api/Customers/channels/{channelID}`.

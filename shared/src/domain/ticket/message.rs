@@ -14,7 +14,7 @@ pub enum Direction {
     Outbound,
 }
 
-/// MessageReadDTO.
+/// A message, as stored (responses show its [`super::MessageView`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {

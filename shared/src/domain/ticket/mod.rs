@@ -3,6 +3,7 @@
 pub mod listing;
 pub mod message;
 pub mod update;
+pub mod view;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,7 @@ use crate::domain::fields::Choice;
 pub use listing::{TicketQuery, select_page};
 pub use message::{Direction, Message, ReplyBody};
 pub use update::{TicketBody, TicketUpdate, Transition};
+pub use view::{MessageView, TicketView};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TicketStatus {
@@ -37,7 +39,7 @@ pub const MAX_SUBJECT_CHARS: usize = 200;
 /// The subject taken from a message's text: its first characters.
 const SUBJECT_FROM_TEXT_CHARS: usize = 80;
 
-/// A ticket as stored and as TicketReadDTO shows it.
+/// A ticket, as stored (responses show its [`TicketView`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ticket {
