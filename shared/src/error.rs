@@ -4,7 +4,7 @@ use crate::domain::errors::FieldErrors;
 use crate::store::StoreError;
 use crate::vault::VaultError;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("the request has invalid fields")]
     Validation(FieldErrors),

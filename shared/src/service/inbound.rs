@@ -9,7 +9,7 @@
 
 use super::uids;
 use super::unit_of_work::{self, Exhausted, Notes, Plan, Step};
-use crate::domain::customer::{Channel, Settings};
+use crate::domain::customer::{Account, Channel, Settings};
 use crate::domain::end_user::{self, EndUser, EndUserBody};
 use crate::domain::ids::IdBlock;
 use crate::domain::ticket::{Direction, Message, Opening, Ticket};
@@ -17,7 +17,10 @@ use crate::domain::uid::{Uid, UidType};
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::delivery::{self, Delivered};
-use crate::store::{Table, Transaction, id_block, message, open_ticket, owner, ticket, uid_index};
+use crate::store::{
+    Key, Table, Transaction, account, channel, id_block, message, open_ticket, owner, ticket,
+    uid_index,
+};
 
 /// Longest name taken from a provider's display name.
 const MAX_NAME_CHARS: usize = 200;
@@ -36,6 +39,45 @@ pub struct Inbound {
     pub text: String,
     pub subject: Option<String>,
     pub received_at: Timestamp,
+}
+
+/// What a webhook's checks need, read in one batch before its signature is checked: the
+/// tenant's account (its secrets and settings), the channel the path names, and an earlier
+/// delivery of the message on that channel.
+pub struct Checked {
+    pub account: Option<Account>,
+    pub channel: Option<Channel>,
+    pub delivered: Option<Delivered>,
+}
+
+/// One batch read of what `tenant`'s webhook on `channel_id` for `message_id` checks.
+pub async fn read_for_checks(
+    table: &dyn Table,
+    tenant: TenantId,
+    channel_id: Option<u64>,
+    message_id: Option<&str>,
+) -> Result<Checked, ApiError> {
+    let account_key = account::key(tenant);
+    let channel_key = channel_id.map(|id| channel::key(tenant, id));
+    let delivery_key = channel_id
+        .zip(message_id)
+        .map(|(channel, id)| delivery::key(tenant, channel, id));
+    let mut keys = vec![account_key.clone()];
+    keys.extend(channel_key.clone());
+    keys.extend(delivery_key.clone());
+    let items = table.batch_get(&keys).await?;
+    let find = |key: &Key| key.find_in(&items).cloned();
+    Ok(Checked {
+        account: find(&account_key).map(account::from_item).transpose()?,
+        channel: channel_key
+            .and_then(|key| find(&key))
+            .map(channel::from_item)
+            .transpose()?,
+        delivered: delivery_key
+            .and_then(|key| find(&key))
+            .map(delivery::from_item)
+            .transpose()?,
+    })
 }
 
 /// Records `inbound` on `channel` of `tenant` (whose settings give a new ticket its
