@@ -18,7 +18,7 @@ use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::delivery::{self, Delivered};
 use crate::store::{
-    Key, Table, Transaction, account, channel, id_block, message, open_ticket, owner, ticket,
+    Item, Key, Table, Transaction, account, channel, id_block, message, open_ticket, owner, ticket,
     uid_index,
 };
 
@@ -42,20 +42,28 @@ pub struct Inbound {
 }
 
 /// What a webhook's checks need, read in one batch before its signature is checked: the
-/// tenant's account (its secrets and settings), the channel the path names, and an earlier
-/// delivery of the message on that channel.
+/// tenant's account (its secrets and settings), the channel the path names, an earlier delivery
+/// of the message on that channel, and the sender's UID index items (the first attempt to
+/// record the message resolves its sender from them).
 pub struct Checked {
     pub account: Option<Account>,
     pub channel: Option<Channel>,
     pub delivered: Option<Delivered>,
+    pub senders: SenderRead,
 }
 
-/// One batch read of what `tenant`'s webhook on `channel_id` for `message_id` checks.
+/// The UID index items of a message's sender (and web chat e-mail), as read with the checks.
+#[derive(Clone, Debug, Default)]
+pub struct SenderRead(Option<Vec<Item>>);
+
+/// One batch read of what `tenant`'s webhook on `channel_id` checks, for the message
+/// `message_id` from `message` (when the payload reads as one).
 pub async fn read_for_checks(
     table: &dyn Table,
     tenant: TenantId,
     channel_id: Option<u64>,
     message_id: Option<&str>,
+    message: Option<&Inbound>,
 ) -> Result<Checked, ApiError> {
     let account_key = account::key(tenant);
     let channel_key = channel_id.map(|id| channel::key(tenant, id));
@@ -65,9 +73,13 @@ pub async fn read_for_checks(
     let mut keys = vec![account_key.clone()];
     keys.extend(channel_key.clone());
     keys.extend(delivery_key.clone());
+    let sender_keys = message.map(|m| sender_keys(tenant, m)).unwrap_or_default();
+    keys.extend(sender_keys.iter().cloned());
     let items = table.batch_get(&keys).await?;
     let find = |key: &Key| key.find_in(&items).cloned();
+    let senders = message.map(|_| sender_keys.iter().filter_map(find).collect());
     Ok(Checked {
+        senders: SenderRead(senders),
         account: find(&account_key).map(account::from_item).transpose()?,
         channel: channel_key
             .and_then(|key| find(&key))
@@ -80,14 +92,28 @@ pub async fn read_for_checks(
     })
 }
 
+/// The UID index keys of the sender and of a web chat e-mail.
+fn sender_keys(tenant: TenantId, inbound: &Inbound) -> Vec<Key> {
+    let mut keys = vec![uid_index::key(tenant, &inbound.sender)];
+    keys.extend(
+        inbound
+            .email
+            .iter()
+            .map(|email| uid_index::key(tenant, email)),
+    );
+    keys
+}
+
 /// Records `inbound` on `channel` of `tenant` (whose settings give a new ticket its
-/// representative); the same answer for a message recorded before on that channel.
+/// representative); the same answer for a message recorded before on that channel. `read` is
+/// what the checks read of its sender, for the first attempt.
 pub async fn record(
     table: &dyn Table,
     tenant: TenantId,
     settings: &Settings,
     channel: &Channel,
     inbound: &Inbound,
+    read: SenderRead,
 ) -> Result<Delivered, ApiError> {
     let message = Message {
         id: 0,
@@ -109,7 +135,11 @@ pub async fn record(
     let exhausted = Exhausted::Unavailable(
         "the message lost every attempt to concurrent changes; deliver it again",
     );
-    unit_of_work::run(table, exhausted, |notes| plan(table, &request, notes)).await
+    let mut first_read = read.0;
+    unit_of_work::run(table, exhausted, |notes| {
+        plan(table, &request, notes, first_read.take())
+    })
+    .await
 }
 
 /// What one delivery is about.
@@ -140,19 +170,16 @@ async fn plan(
     table: &dyn Table,
     request: &Request<'_>,
     notes: Notes,
+    read: Option<Vec<Item>>,
 ) -> Result<Step<Delivered>, ApiError> {
     let Request {
         tenant, inbound, ..
     } = *request;
     let now = Timestamp::now();
-    let mut keys = vec![uid_index::key(tenant, &inbound.sender)];
-    keys.extend(
-        inbound
-            .email
-            .iter()
-            .map(|email| uid_index::key(tenant, email)),
-    );
-    let found = table.batch_get(&keys).await?;
+    let found = match read {
+        Some(found) => found,
+        None => table.batch_get(&sender_keys(tenant, inbound)).await?,
+    };
     let holder_of = |uid: &Uid| {
         uid_index::key(tenant, uid)
             .find_in(&found)

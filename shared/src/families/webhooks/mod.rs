@@ -16,7 +16,7 @@ use crate::http::request::{Call, Caller, Signed};
 use crate::http::response::{Reply, json};
 use crate::http::router::{AuthPolicy, Family, Route};
 use crate::http::signature;
-use crate::service::inbound;
+use crate::service::inbound::{self, Inbound, SenderRead};
 use crate::store::Table;
 use crate::store::delivery::Delivered;
 use crate::vault::Vault;
@@ -69,6 +69,9 @@ struct Verified {
     channel: Option<Channel>,
     delivered: Option<Delivered>,
     payload: Payload,
+    /// The message, when the payload reads as one.
+    message: Option<Inbound>,
+    senders: SenderRead,
 }
 
 fn refused(reason: &str) -> ApiError {
@@ -135,11 +138,13 @@ impl Family for Webhooks {
             .ok_or_else(|| refused("unknown customer"))?;
         let channel_id = parse_id(call.param("channelID")?).ok();
         let payload = Payload::read(op, call);
+        let message = payload.inbound().ok();
         let checked = inbound::read_for_checks(
             self.table.as_ref(),
             tenant,
             channel_id,
             payload.message_id(),
+            message.as_ref(),
         )
         .await?;
         // A tenant that saved no account has no secret either.
@@ -155,6 +160,8 @@ impl Family for Webhooks {
             channel: checked.channel,
             delivered: checked.delivered,
             payload,
+            message,
+            senders: checked.senders,
         };
         Ok(Signed::with_context(tenant, verified))
     }
@@ -170,16 +177,19 @@ impl Family for Webhooks {
         let delivered = match &verified.delivered {
             Some(earlier) => earlier.clone(),
             None => {
-                let message = verified.payload.inbound()?;
+                let message = match &verified.message {
+                    Some(message) => message,
+                    // Not a message: the 415 or 400 why.
+                    None => {
+                        return Err(verified.payload.inbound().err().unwrap_or_else(|| {
+                            ApiError::Internal("a payload read two ways".into())
+                        }));
+                    }
+                };
                 let settings = &verified.account.settings;
-                inbound::record(
-                    self.table.as_ref(),
-                    signed.tenant,
-                    settings,
-                    channel,
-                    &message,
-                )
-                .await?
+                let senders = verified.senders.clone();
+                let table = self.table.as_ref();
+                inbound::record(table, signed.tenant, settings, channel, message, senders).await?
             }
         };
         match op {
