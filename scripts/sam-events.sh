@@ -29,10 +29,21 @@ else
   # (crun fails on setrlimit here), served on a socket SAM reaches as DOCKER_HOST.
   printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n' >"$WORK/containers.conf"
   socket="$PWD/$WORK/podman.sock"
-  pkill -f "podman --runtime runc system service" 2>/dev/null || true
+  # Only the service this script started (its pid, kept beside its socket) is ever stopped: a
+  # podman service the user runs for anything else is left alone.
+  pidfile="$PWD/$WORK/podman.pid"
+  stop_own_podman() {
+    if [ -f "$pidfile" ]; then
+      kill "$(cat "$pidfile")" 2>/dev/null || true
+      rm -f "$pidfile"
+    fi
+  }
+  stop_own_podman
   rm -f "$socket"
   CONTAINERS_CONF="$PWD/$WORK/containers.conf" \
     podman --runtime runc system service --time=0 "unix://$socket" >"$WORK/podman.log" 2>&1 &
+  echo $! >"$pidfile"
+  trap stop_own_podman EXIT
   for _ in $(seq 50); do [ -S "$socket" ] && break; sleep 0.1; done
   export DOCKER_HOST="unix://$socket" SAM_EVENTS_ENGINE=podman
 fi
@@ -43,5 +54,4 @@ cargo build --quiet -p answerpal-testkit --bin seed-events
 
 status=0
 SAM_CLI_TELEMETRY=0 .venv-sam/bin/python scripts/sam_events.py || status=$?
-if [ "${SAM_EVENTS_ENGINE}" = podman ]; then pkill -f "podman --runtime runc system service" || true; fi
 exit "$status"

@@ -73,12 +73,34 @@ async fn requests_with_secrets_log_none_of_them() {
             read.body["openAIApiKey"], SECRETS[1].1,
             "the route returns them"
         );
+        // The webhooks open the secrets on every request: signed, refused, and a forged one.
+        let sms = json!({"channelType": "SMS", "address": "+32470999001"});
+        api.put("/api/Customers/channels/2", 1, sms).await;
+        let email = json!({"channelType": "Email", "address": "support@example.com"});
+        api.put("/api/Customers/channels/1", 1, email).await;
+        let params = [
+            ("From", "+32470555111"),
+            ("Body", "hello"),
+            ("MessageSid", "SM-leak"),
+        ];
+        let twilio = api.twilio(1, 2, &params, SECRETS[0].1).await;
+        assert_eq!(twilio.status, 200, "{:?}", twilio.body);
+        let mail = json!({"from": {"email": "leak@example.com"}, "messageID": "leak-1",
+            "textBody": "hello"});
+        let signed = api.signed_webhook("email", 1, 1, &mail, SECRETS[2].1).await;
+        assert_eq!(signed.status, 200, "{:?}", signed.body);
+        let forged = api
+            .signed_webhook("email", 1, 1, &mail, "not-the-secret")
+            .await;
+        assert_eq!(forged.status, 403);
     }
 
     let text = String::from_utf8_lossy(&captured.0.lock().expect("lines")).to_string();
     assert!(
-        text.contains("/api/Customers/me") && text.contains("GenerateDataKey"),
-        "the capture saw the requests and the SDK's KMS calls"
+        text.contains("/api/Customers/me")
+            && text.contains("GenerateDataKey")
+            && text.contains("/webhooks/twilio/{customerID}/{channelID}"),
+        "the capture saw the requests, the webhooks and the SDK's KMS calls"
     );
     for (field, value) in SECRETS {
         assert!(!text.contains(value), "{field} was logged");

@@ -74,6 +74,19 @@ impl Api {
         self
     }
 
+    /// Every route the mounted families serve, as API Gateway names them (`GET /api/EndUsers`).
+    pub fn route_keys(&self) -> Vec<String> {
+        self.families
+            .iter()
+            .flat_map(|family| {
+                (0..family.route_count()).map(|index| {
+                    let (method, template, _) = family.route(index);
+                    format!("{method} {template}")
+                })
+            })
+            .collect()
+    }
+
     /// Serves `family`'s routes too.
     pub fn mount(mut self, family: impl Family) -> Self {
         self.families.push(Box::new(family));

@@ -154,6 +154,7 @@ pub fn lookup<'p, Op>(routes: &[Route<Op>], method: &Method, segments: &[&'p str
 pub(super) trait Mounted: Send + Sync {
     fn lookup<'p>(&self, method: &Method, segments: &[&'p str]) -> Lookup<'p>;
     fn route(&self, index: usize) -> (&Method, &'static str, AuthPolicy);
+    fn route_count(&self) -> usize;
     async fn verify_signature(&self, index: usize, call: &Call<'_>) -> Result<Signed, ApiError>;
     async fn call(&self, index: usize, call: &Call<'_>) -> Result<Reply, ApiError>;
 }
@@ -167,6 +168,10 @@ impl<F: Family> Mounted for F {
     fn route(&self, index: usize) -> (&Method, &'static str, AuthPolicy) {
         let route = &self.routes()[index];
         (&route.method, route.path, route.auth)
+    }
+
+    fn route_count(&self) -> usize {
+        self.routes().len()
     }
 
     async fn verify_signature(&self, index: usize, call: &Call<'_>) -> Result<Signed, ApiError> {
