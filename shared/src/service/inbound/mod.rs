@@ -7,23 +7,26 @@
 //! transaction, so a change landing in between (a DELETE, PUT, assign or close) sends it back
 //! to a fresh read rather than recording the message on a stale end user or ticket.
 
+mod checks;
+mod lead;
+
+pub use checks::{Checked, SenderRead, read_for_checks};
+
+use self::checks::sender_keys;
+use self::lead::new_lead;
 use super::uids;
 use super::unit_of_work::{self, Exhausted, Notes, Plan, Step};
-use crate::domain::customer::{Account, Channel, Settings};
-use crate::domain::end_user::{self, EndUser, EndUserBody};
+use crate::domain::customer::{Channel, Settings};
+use crate::domain::end_user::EndUser;
 use crate::domain::ids::IdBlock;
 use crate::domain::ticket::{Direction, Message, Opening, Ticket};
-use crate::domain::uid::{Uid, UidType};
+use crate::domain::uid::Uid;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::delivery::{self, Delivered};
 use crate::store::{
-    Item, Key, Table, Transaction, account, channel, id_block, message, open_ticket, owner, ticket,
-    uid_index,
+    Item, Table, Transaction, id_block, message, open_ticket, owner, ticket, uid_index,
 };
-
-/// Longest name taken from a provider's display name.
-const MAX_NAME_CHARS: usize = 200;
 
 /// A message as a webhook read it from its provider.
 #[derive(Debug, Clone)]
@@ -39,69 +42,6 @@ pub struct Inbound {
     pub text: String,
     pub subject: Option<String>,
     pub received_at: Timestamp,
-}
-
-/// What a webhook's checks need, read in one batch before its signature is checked: the
-/// tenant's account (its secrets and settings), the channel the path names, an earlier delivery
-/// of the message on that channel, and the sender's UID index items (the first attempt to
-/// record the message resolves its sender from them).
-pub struct Checked {
-    pub account: Option<Account>,
-    pub channel: Option<Channel>,
-    pub delivered: Option<Delivered>,
-    pub senders: SenderRead,
-}
-
-/// The UID index items of a message's sender (and web chat e-mail), as read with the checks.
-#[derive(Clone, Debug, Default)]
-pub struct SenderRead(Option<Vec<Item>>);
-
-/// One batch read of what `tenant`'s webhook on `channel_id` checks, for the message
-/// `message_id` from `message` (when the payload reads as one).
-pub async fn read_for_checks(
-    table: &dyn Table,
-    tenant: TenantId,
-    channel_id: Option<u64>,
-    message_id: Option<&str>,
-    message: Option<&Inbound>,
-) -> Result<Checked, ApiError> {
-    let account_key = account::key(tenant);
-    let channel_key = channel_id.map(|id| channel::key(tenant, id));
-    let delivery_key = channel_id
-        .zip(message_id)
-        .map(|(channel, id)| delivery::key(tenant, channel, id));
-    let mut keys = vec![account_key.clone()];
-    keys.extend(channel_key.clone());
-    keys.extend(delivery_key.clone());
-    let sender_keys = message.map(|m| sender_keys(tenant, m)).unwrap_or_default();
-    keys.extend(sender_keys.iter().cloned());
-    let items = table.batch_get(&keys).await?;
-    let find = |key: &Key| key.find_in(&items).cloned();
-    let senders = message.map(|_| sender_keys.iter().filter_map(find).collect());
-    Ok(Checked {
-        senders: SenderRead(senders),
-        account: find(&account_key).map(account::from_item).transpose()?,
-        channel: channel_key
-            .and_then(|key| find(&key))
-            .map(channel::from_item)
-            .transpose()?,
-        delivered: delivery_key
-            .and_then(|key| find(&key))
-            .map(delivery::from_item)
-            .transpose()?,
-    })
-}
-
-/// The UID index keys of the sender and of a web chat e-mail.
-fn sender_keys(tenant: TenantId, inbound: &Inbound) -> Vec<Key> {
-    let mut keys = vec![uid_index::key(tenant, &inbound.sender)];
-    keys.extend(
-        inbound
-            .email
-            .iter()
-            .map(|email| uid_index::key(tenant, email)),
-    );
-    keys
 }
 
 /// Records `inbound` on `channel` of `tenant` (whose settings give a new ticket its
@@ -152,9 +92,8 @@ struct Request<'a> {
     message: &'a Message,
 }
 
-/// The sender's end user as one attempt read it.
+/// What one attempt read of the sender's end user.
 struct Known {
-    id: u64,
     /// Its open ticket on the channel, with the ticket's message count.
     open_ticket: Option<open_ticket::Open>,
     /// The end user itself, read only when a free e-mail is to be linked to it.
@@ -172,10 +111,57 @@ async fn plan(
     notes: Notes,
     read: Option<Vec<Item>>,
 ) -> Result<Step<Delivered>, ApiError> {
+    let now = Timestamp::now();
+    let mut tx = Transaction::new();
+    let sender = resolve(table, request, read, &mut tx, now).await?;
+    let open_ticket = sender.known.as_ref().and_then(|k| k.open_ticket);
+    let mut block = match open_ticket {
+        Some(_) => IdBlock::for_existing_end_user(),
+        // The new ticket's record proves its block.
+        None => IdBlock::for_new_end_user(),
+    };
+    let record = sender.known.as_ref().and_then(|k| k.record.as_ref());
+    if let (Some(record), Some(email)) = (record, &sender.free_email) {
+        link_email(&mut tx, request.tenant, record, email, &mut block, now)?;
+    }
+    let message = add_message(&mut tx, request, &sender, &mut block, &notes)?;
+    if block.needs_guard() {
+        tx.push(id_block::claim(request.tenant, &block, now));
+    }
+    let delivered = Delivered {
+        ticket_id: message.ticket_id,
+        end_user_id: sender.end_user_id,
+        message_id: message.id,
+    };
+    let id = &request.inbound.provider_message_id;
+    let channel = request.channel.id;
+    let record = delivery::record(request.tenant, channel, id, &delivered, now)?;
+    tx.push_replay(record);
+    let plan = Plan::new(tx, delivered).replaying(|earlier| Ok(delivery::from_item(earlier)?));
+    Ok(Step::Commit(plan))
+}
+
+/// Who sent the message, as one attempt resolved it.
+struct Sender {
+    end_user_id: u64,
+    /// The end user as read; `None` for a lead this attempt creates.
+    known: Option<Known>,
+    /// The web chat e-mail, when no one holds it.
+    free_email: Option<Uid>,
+}
+
+/// The sender's end user from its UID index item (in `read`, or read now), with a check in `tx`
+/// that it still holds the UID; a lead in `tx` for an unknown sender.
+async fn resolve(
+    table: &dyn Table,
+    request: &Request<'_>,
+    read: Option<Vec<Item>>,
+    tx: &mut Transaction,
+    now: Timestamp,
+) -> Result<Sender, ApiError> {
     let Request {
         tenant, inbound, ..
     } = *request;
-    let now = Timestamp::now();
     let found = match read {
         Some(found) => found,
         None => table.batch_get(&sender_keys(tenant, inbound)).await?,
@@ -187,47 +173,51 @@ async fn plan(
     };
     let free_email = inbound
         .email
-        .as_ref()
+        .clone()
         .filter(|email| holder_of(email).is_none());
-
-    let mut tx = Transaction::new();
-    let known = match holder_of(&inbound.sender) {
-        Some(id) => Some(read_known(table, request, id, free_email.is_some()).await?),
-        None => None,
-    };
-    let end_user_id = match &known {
-        Some(known) => known.id,
-        None => {
-            let mut block = IdBlock::for_new_end_user();
-            let revision = new_lead(inbound, free_email, &mut block, now)?;
-            let writes = crate::store::end_user::changes(
-                tenant,
-                None,
-                Some(&revision.user),
-                Some(&block),
-                &revision.uid_paths,
-                now,
-            )?;
-            // A UID taken meanwhile is a lost race here, not a conflict: the next attempt finds
-            // its holder.
-            tx.push_races(writes);
-            revision.user.id
-        }
-    };
-    let open_ticket = known.as_ref().and_then(|k| k.open_ticket);
-    let mut block = match open_ticket {
-        Some(_) => IdBlock::for_existing_end_user(),
-        // The new ticket's record proves its block.
-        None => IdBlock::for_new_end_user(),
-    };
-    if let Some(known) = &known {
-        tx.push(uid_index::held(tenant, &inbound.sender, known.id));
-        if let (Some(record), Some(email)) = (&known.record, free_email) {
-            link_email(&mut tx, tenant, record, email, &mut block, now)?;
-        }
+    if let Some(id) = holder_of(&inbound.sender) {
+        let known = read_known(table, request, id, free_email.is_some()).await?;
+        tx.push(uid_index::held(tenant, &inbound.sender, id));
+        return Ok(Sender {
+            end_user_id: id,
+            known: Some(known),
+            free_email,
+        });
     }
+    let mut block = IdBlock::for_new_end_user();
+    let revision = new_lead(inbound, free_email.as_ref(), &mut block, now)?;
+    let writes = crate::store::end_user::changes(
+        tenant,
+        None,
+        Some(&revision.user),
+        Some(&block),
+        &revision.uid_paths,
+        now,
+    )?;
+    // A UID taken meanwhile is a lost race here, not a conflict: the next attempt finds its
+    // holder.
+    tx.push_races(writes);
+    Ok(Sender {
+        end_user_id: revision.user.id,
+        known: None,
+        free_email: None,
+    })
+}
+
+/// The message in `tx` at its position of the sender's open ticket (counted there), or of the
+/// ticket it opens.
+fn add_message(
+    tx: &mut Transaction,
+    request: &Request<'_>,
+    sender: &Sender,
+    block: &mut IdBlock,
+    notes: &Notes,
+) -> Result<Message, ApiError> {
+    let tenant = request.tenant;
+    let end_user_id = sender.end_user_id;
     let mut message = request.message.clone();
-    message.id = next_id(&mut block)?;
+    message.id = next_id(block)?;
+    let open_ticket = sender.known.as_ref().and_then(|k| k.open_ticket);
     let position = match open_ticket {
         Some(open) => {
             message.ticket_id = open.ticket_id;
@@ -247,25 +237,8 @@ async fn plan(
             opened.message_count
         }
     };
-    if block.needs_guard() {
-        tx.push(id_block::claim(tenant, &block, now));
-    }
     tx.push(message::create(tenant, &message, position)?);
-    let delivered = Delivered {
-        ticket_id: message.ticket_id,
-        end_user_id,
-        message_id: message.id,
-    };
-    let id = &inbound.provider_message_id;
-    tx.push_replay(delivery::record(
-        tenant,
-        request.channel.id,
-        id,
-        &delivered,
-        now,
-    )?);
-    let plan = Plan::new(tx, delivered).replaying(|earlier| Ok(delivery::from_item(earlier)?));
-    Ok(Step::Commit(plan))
+    Ok(message)
 }
 
 /// The sender's open ticket on the channel, and its end user when an e-mail is to be linked to
@@ -284,7 +257,6 @@ async fn read_known(
             .as_ref()
             .and_then(open_ticket::open_of);
         return Ok(Known {
-            id,
             open_ticket,
             record: None,
         });
@@ -297,7 +269,6 @@ async fn read_known(
         .map(crate::store::end_user::from_item)
         .transpose()?;
     Ok(Known {
-        id,
         open_ticket: guard.find_in(&items).and_then(open_ticket::open_of),
         record,
     })
@@ -356,43 +327,4 @@ fn next_id(block: &mut IdBlock) -> Result<u64, ApiError> {
     block
         .next_id()
         .ok_or_else(|| ApiError::Internal("an empty ID block".into()))
-}
-
-/// A new `Lead` holding the sender's UID (primary), and its e-mail when free, named by the
-/// provider's display name when that is a valid name.
-fn new_lead(
-    inbound: &Inbound,
-    email: Option<&Uid>,
-    block: &mut IdBlock,
-    now: Timestamp,
-) -> Result<end_user::Revision, ApiError> {
-    let mut uids = vec![serde_json::json!({
-        "uidType": inbound.sender.uid_type().as_str(),
-        "uid": inbound.sender.value(),
-        "isPrimary": true,
-    })];
-    uids.extend(email.map(
-        |email| serde_json::json!({"uidType": UidType::Email.as_str(), "uid": email.value()}),
-    ));
-    let name: Option<String> = inbound
-        .display_name
-        .as_deref()
-        .map(|name| {
-            name.chars()
-                .filter(|c| !c.is_control())
-                .take(MAX_NAME_CHARS)
-                .collect::<String>()
-        })
-        .filter(|name| !name.trim().is_empty());
-    let body = |name: Option<&String>| -> Result<EndUserBody, ApiError> {
-        serde_json::from_value(serde_json::json!({"name": name, "uids": uids}))
-            .map_err(|e| ApiError::Internal(format!("a new end user's body: {e}")))
-    };
-    match end_user::create(&body(name.as_ref())?, block, now) {
-        Ok(revision) => Ok(revision),
-        // A display name the end user rules refuse is left out rather than losing the message.
-        Err(_) if name.is_some() => end_user::create(&body(None)?, block, now)
-            .map_err(|errors| ApiError::Internal(format!("a new end user: {errors:?}"))),
-        Err(errors) => Err(ApiError::Internal(format!("a new end user: {errors:?}"))),
-    }
 }
