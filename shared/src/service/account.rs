@@ -128,13 +128,13 @@ pub async fn put_channel(
     tenant: TenantId,
     channel: &Channel,
 ) -> Result<bool, ApiError> {
-    let replaced = table.replace(channel::item(tenant, channel)?).await?;
+    let replaced = unit_of_work::replace(table, channel::item(tenant, channel)?).await?;
     Ok(replaced.is_none())
 }
 
 /// Deletes a channel in one write; 404 when the tenant has none with that id.
 pub async fn delete_channel(table: &dyn Table, tenant: TenantId, id: u64) -> Result<(), ApiError> {
-    match table.remove(&channel::key(tenant, id)).await? {
+    match unit_of_work::remove(table, &channel::key(tenant, id)).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::NotFound(format!("no channel {id}"))),
     }

@@ -91,4 +91,34 @@ mod tests {
             "{items:?}"
         );
     }
+
+    /// Every write of a use case commits through the unit of work, the one place where what
+    /// SPEC 7 adds to every write (version conditions, idempotency records, the outbox) goes;
+    /// only the retention sweep, a background job with no caller to answer, writes itself.
+    #[test]
+    fn use_cases_write_through_the_unit_of_work_only() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/service");
+        let mut checked = 0;
+        let mut pending = vec![root.clone()];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).expect("the service sources") {
+                let path = entry.expect("an entry").path();
+                if path.is_dir() {
+                    pending.push(path);
+                    continue;
+                }
+                let name = path.strip_prefix(&root).expect("under service");
+                let name = name.to_string_lossy();
+                if name == "unit_of_work.rs" || name == "retention.rs" || name == "mod.rs" {
+                    continue;
+                }
+                let source = std::fs::read_to_string(&path).expect("readable");
+                for call in ["table.write(", "table.replace(", "table.remove("] {
+                    assert!(!source.contains(call), "{name} calls {call} itself");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 6, "only {checked} files checked");
+    }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::domain::errors::FieldErrors;
 use crate::error::ApiError;
-use crate::store::{FailedCondition, Item, Table, Transaction, WriteError};
+use crate::store::{FailedCondition, Item, Key, Table, Transaction, WriteError};
 
 /// Attempts of one write use case before a conflict with concurrent writers is reported.
 const ATTEMPTS: u32 = 5;
@@ -122,6 +122,19 @@ where
         Exhausted::Conflict => ApiError::ConcurrentModification,
         Exhausted::Unavailable(detail) => ApiError::Unavailable(detail.into()),
     })
+}
+
+/// Stores `item` whatever its key holds, in one call that answers the item it replaced: the
+/// single write a plan cannot express (a transaction returns no old items). Only channels
+/// write this way; SPEC 7 adds nothing to them (a PUT is idempotent by itself, and channel
+/// changes are no change events), so they stay outside plans.
+pub(super) async fn replace(table: &dyn Table, item: Item) -> Result<Option<Item>, ApiError> {
+    Ok(table.replace(item).await?)
+}
+
+/// Deletes the item of `key`, in one call that answers the item it removed (see [`replace`]).
+pub(super) async fn remove(table: &dyn Table, key: &Key) -> Result<Option<Item>, ApiError> {
+    Ok(table.remove(key).await?)
 }
 
 /// The 409 a failed transaction is, when it claimed what another holds.
