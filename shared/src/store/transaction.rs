@@ -127,3 +127,54 @@ impl Claims {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::item::Kind;
+    use crate::store::{Condition, Key};
+
+    fn claim_of(value: &str) -> Write {
+        Write::Put {
+            item: owner::item(
+                Kind::UidIndex,
+                Key::new(format!("T#1#UID#{value}"), "Email"),
+                0,
+            ),
+            condition: Some(Condition::NotExists),
+        }
+    }
+
+    #[test]
+    fn one_transaction_claims_values_for_several_end_users() {
+        let mut tx = Transaction::new();
+        tx.claim(claim_of("a@example.com"), 7, "target.uids[0]");
+        tx.claim(claim_of("b@example.com"), 8, "source.uids[0]");
+        tx.claim(claim_of("c@example.com"), 8, "source.uids[1]");
+        let met = |holder: u64| {
+            Some(owner::item(
+                Kind::UidIndex,
+                Key::new("T#1#UID#x", "Email"),
+                holder,
+            ))
+        };
+        let failed = [
+            // Held by end user 8: taken, for the claim of end user 7.
+            FailedCondition {
+                index: 0,
+                existing: met(8),
+            },
+            // Held by its own claimant already: not a conflict.
+            FailedCondition {
+                index: 1,
+                existing: met(8),
+            },
+            FailedCondition {
+                index: 2,
+                existing: met(9),
+            },
+        ];
+        let taken: Vec<(&str, u64)> = tx.claims.taken(&failed).collect();
+        assert_eq!(taken, [("target.uids[0]", 8), ("source.uids[1]", 9)]);
+    }
+}

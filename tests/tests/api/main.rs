@@ -31,6 +31,7 @@ mod concurrency;
 mod create;
 mod delete;
 mod inbound_races;
+mod kinds;
 mod list;
 mod models;
 mod my_secrets;

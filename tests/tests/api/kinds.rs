@@ -1,0 +1,67 @@
+//! Every item the API writes names its kind (a stream consumer reads items by kind, not by
+//! parsing keys): after an end user, its UIDs, the account, channels, webhook messages, a reply
+//! and a close, no item of the embedded table is without one.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use answerpal::store::Kind;
+use answerpal::store::memory::MemoryTable;
+use answerpal_testkit::TestApi;
+use serde_json::json;
+
+use crate::support::*;
+use crate::webhooks::{email, set_up, sms};
+
+#[tokio::test]
+async fn every_stored_item_names_its_kind() {
+    let table = Arc::new(MemoryTable::new());
+    let api = TestApi::with_table(table.clone(), Duration::from_secs(30));
+    set_up(&api, 1).await;
+    let user = api
+        .create(
+            1,
+            json!({"customerRef": "K-1", "uids": [{"uidType": "Email", "uid": "k@example.com"}]}),
+        )
+        .await;
+    let assigned = api
+        .post(
+            "/api/EndUserUIDs/assign",
+            1,
+            json!({"uid": "+32470000777", "endUserID": id_of(&user), "uidType": "Phone"}),
+        )
+        .await;
+    assert_eq!(assigned.status, 201, "{:?}", assigned.body);
+    assert_eq!(
+        sms(&api, 1, "+32470000888", "SM-k", "hello").await.status,
+        200
+    );
+    let mailed = email(&api, 1, "k@example.com", "kind-1").await;
+    assert_eq!(mailed.status, 200, "{:?}", mailed.body);
+    let ticket = &mailed.body["ticketID"];
+    let path = format!("/api/Tickets/{ticket}/messages");
+    assert_eq!(
+        api.post(&path, 1, json!({"text": "reply"})).await.status,
+        201
+    );
+    let close = api
+        .put(
+            &format!("/api/Tickets/{ticket}"),
+            1,
+            json!({"status": "Closed"}),
+        )
+        .await;
+    assert_eq!(close.status, 200, "{:?}", close.body);
+
+    let items = table.snapshot().expect("the items");
+    let unnamed: Vec<_> = items.iter().filter(|i| Kind::of(i).is_none()).collect();
+    assert!(unnamed.is_empty(), "items without a kind: {unnamed:?}");
+    let kinds: BTreeSet<&str> = items
+        .iter()
+        .filter_map(Kind::of)
+        .map(Kind::as_str)
+        .collect();
+    let every: BTreeSet<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    assert_eq!(kinds, every, "a flow that writes every kind");
+}
