@@ -84,7 +84,7 @@ pub async fn list(
             SortOrder::Desc => index.descending(),
             SortOrder::Asc => index,
         };
-        let items = first_items(table, &index, range.end).await?;
+        let items = first_items(table, &index, None, range.end).await?;
         let tickets = items
             .into_iter()
             .skip(range.start)
@@ -117,14 +117,8 @@ pub async fn messages(
     }
     let partition = ticket::partition(tenant, ticket_id);
     let start = message::page_start(tenant, ticket_id, range.start as u64);
-    let items = table
-        .query_page(
-            &Query::table(&partition, message::PREFIX),
-            start.as_ref(),
-            range.len(),
-        )
-        .await?
-        .items;
+    let query = Query::table(&partition, message::PREFIX);
+    let items = first_items(table, &query, start, range.len()).await?;
     let messages = items
         .into_iter()
         .map(message::from_item)

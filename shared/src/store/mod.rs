@@ -279,14 +279,16 @@ pub struct QueryPage {
     pub next: Option<PageStart>,
 }
 
-/// The first `n` items of `query` (all of them when fewer), a page at a time.
+/// The first `n` items of `query` after `start` (all of them when fewer), a page at a time: a
+/// page DynamoDB cuts short at 1 MB is continued.
 pub async fn first_items(
     table: &dyn Table,
     query: &Query<'_>,
+    start: Option<PageStart>,
     n: usize,
 ) -> Result<Vec<Item>, StoreError> {
     let mut items = Vec::new();
-    let mut start = None;
+    let mut start = start;
     while items.len() < n {
         let page = table
             .query_page(query, start.as_ref(), n - items.len())
@@ -303,7 +305,7 @@ pub async fn first_items(
 /// Every item of `query`, a page at a time: for reads bounded by what they list (a tenant's
 /// channels, one end user's tickets).
 pub async fn every_item(table: &dyn Table, query: &Query<'_>) -> Result<Vec<Item>, StoreError> {
-    first_items(table, query, usize::MAX).await
+    first_items(table, query, None, usize::MAX).await
 }
 
 /// At most this many writes in one atomic call (DynamoDB's TransactWriteItems limit).

@@ -73,7 +73,7 @@ pub(super) async fn prefix_queries_return_one_partition_in_sort_key_order(table:
             .expect("query")
             .is_empty()
     );
-    let first_two = first_items(table, &Query::table("T#1", "CHANNEL#"), 2)
+    let first_two = first_items(table, &Query::table("T#1", "CHANNEL#"), None, 2)
         .await
         .expect("query");
     assert_eq!(first_two, found[..2].to_vec());
