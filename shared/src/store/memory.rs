@@ -297,6 +297,63 @@ fn at_most(current: &AttributeValue, bound: &AttributeValue) -> bool {
     }
 }
 
+/// The keys of a transaction's writes: 1 to [`MAX_WRITES`], each on its own item.
+fn distinct_keys(writes: &[Write]) -> Result<Vec<Key>, StoreError> {
+    if writes.is_empty() || writes.len() > MAX_WRITES {
+        return Err(StoreError::Internal(format!(
+            "{} writes in one transaction (1 to {MAX_WRITES} allowed)",
+            writes.len()
+        )));
+    }
+    let keys = writes
+        .iter()
+        .map(|write| {
+            write
+                .key()
+                .ok_or_else(|| StoreError::Internal("item without PK and SK".into()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.iter().collect::<HashSet<_>>().len() != keys.len() {
+        return Err(StoreError::Internal(
+            "two writes on one item in a transaction".into(),
+        ));
+    }
+    Ok(keys)
+}
+
+/// What a write leaves under its key.
+enum Outcome {
+    Stored(Item),
+    Removed,
+    Unchanged,
+}
+
+/// What each write leaves under its key, all worked out before any applies, so that a failing
+/// one leaves nothing applied.
+fn outcomes(
+    state: &State,
+    writes: Vec<Write>,
+    keys: Vec<Key>,
+) -> Result<Vec<(Key, Outcome)>, StoreError> {
+    let mut outcomes = Vec::with_capacity(writes.len());
+    for (write, key) in writes.into_iter().zip(keys) {
+        let outcome = match write {
+            Write::Put { item, .. } => Outcome::Stored(item),
+            Write::Delete { .. } => Outcome::Removed,
+            Write::Check { .. } => Outcome::Unchanged,
+            Write::Update {
+                set, add, remove, ..
+            } => {
+                let mut item = state.items.get(&key).cloned().unwrap_or_else(|| bare(&key));
+                updated(&mut item, set, add, remove)?;
+                Outcome::Stored(item)
+            }
+        };
+        outcomes.push((key, outcome));
+    }
+    Ok(outcomes)
+}
+
 /// An item holding only `key`, as an update of a missing item starts from.
 fn bare(key: &Key) -> Item {
     let mut item = Item::default();
@@ -361,25 +418,7 @@ impl Table for MemoryTable {
     }
 
     async fn write(&self, writes: Vec<Write>) -> Result<(), WriteError> {
-        if writes.is_empty() || writes.len() > MAX_WRITES {
-            return Err(StoreError::Internal(format!(
-                "{} writes in one transaction (1 to {MAX_WRITES} allowed)",
-                writes.len()
-            ))
-            .into());
-        }
-        let mut keys = Vec::with_capacity(writes.len());
-        for write in &writes {
-            let key = write
-                .key()
-                .ok_or_else(|| StoreError::Internal("item without PK and SK".into()))?;
-            keys.push(key);
-        }
-        if keys.iter().collect::<HashSet<_>>().len() != keys.len() {
-            return Err(
-                StoreError::Internal("two writes on one item in a transaction".into()).into(),
-            );
-        }
+        let keys = distinct_keys(&writes)?;
         let mut state = self.lock()?;
         let failed: Vec<FailedCondition> = writes
             .iter()
@@ -399,28 +438,12 @@ impl Table for MemoryTable {
         if !failed.is_empty() {
             return Err(WriteError::ConditionFailed { failed });
         }
-        // Every write's outcome first, so that a failing one leaves nothing applied.
-        let mut outcomes = Vec::with_capacity(writes.len());
-        for (write, key) in writes.into_iter().zip(keys) {
-            let outcome = match write {
-                Write::Put { item, .. } => Some(Some(item)),
-                Write::Delete { .. } => Some(None),
-                Write::Check { .. } => None,
-                Write::Update {
-                    set, add, remove, ..
-                } => {
-                    let mut item = state.items.get(&key).cloned().unwrap_or_else(|| bare(&key));
-                    updated(&mut item, set, add, remove)?;
-                    Some(Some(item))
-                }
-            };
-            outcomes.push((key, outcome));
-        }
+        let outcomes = outcomes(&state, writes, keys)?;
         for (key, outcome) in outcomes {
             match outcome {
-                Some(Some(item)) => state.put(key, item),
-                Some(None) => state.remove(&key),
-                None => {}
+                Outcome::Stored(item) => state.put(key, item),
+                Outcome::Removed => state.remove(&key),
+                Outcome::Unchanged => {}
             }
         }
         Ok(())
