@@ -448,9 +448,9 @@ async fn dynamodb_call_counts() {
         ]
     };
     api.twilio(1, 2, &message("SM-1"), "bench-twilio").await;
-    report("webhook, new sender", 5, &api);
+    report("webhook, new sender", 2, &api);
     api.twilio(1, 2, &message("SM-2"), "bench-twilio").await;
-    report("webhook, known sender, open ticket", 4, &api);
+    report("webhook, known sender, open ticket", 3, &api);
     let redelivered = api.twilio(1, 2, &message("SM-2"), "bench-twilio").await;
     assert_eq!(redelivered.status, 200);
     report("webhook, redelivery", 3, &api);
