@@ -196,3 +196,28 @@ pub async fn run_retention() -> Result<(), lambda_http::Error> {
     ))
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch_ms() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+    }
+
+    #[test]
+    fn the_sweep_stops_its_margin_before_the_invocations_deadline() {
+        let before = Instant::now();
+        let stop = sweep_stops_at(epoch_ms() + 300_000);
+        let left = stop.saturating_duration_since(before);
+        // 300 s less the margin, give or take the clock's milliseconds and this test's time.
+        let expected = Duration::from_secs(280);
+        assert!(left.abs_diff(expected) < Duration::from_secs(1), "{left:?}");
+        // A deadline already past, or closer than the margin: no time to start anything.
+        for deadline in [0, epoch_ms() + 5_000] {
+            assert!(sweep_stops_at(deadline) <= Instant::now());
+        }
+    }
+}
