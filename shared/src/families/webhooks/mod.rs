@@ -69,8 +69,8 @@ struct Verified {
     channel: Option<Channel>,
     delivered: Option<Delivered>,
     payload: Payload,
-    /// The message, when the payload reads as one.
-    message: Option<Inbound>,
+    /// The message, or why the payload is not one (answered after the channel check).
+    message: Result<Inbound, ApiError>,
     senders: SenderRead,
 }
 
@@ -138,13 +138,13 @@ impl Family for Webhooks {
             .ok_or_else(|| refused("unknown customer"))?;
         let channel_id = parse_id(call.param("channelID")?).ok();
         let payload = Payload::read(op, call);
-        let message = payload.inbound().ok();
+        let message = payload.inbound();
         let checked = inbound::read_for_checks(
             self.table.as_ref(),
             tenant,
             channel_id,
             payload.message_id(),
-            message.as_ref(),
+            message.as_ref().ok(),
         )
         .await?;
         // A tenant that saved no account has no secret either.
@@ -177,15 +177,8 @@ impl Family for Webhooks {
         let delivered = match &verified.delivered {
             Some(earlier) => earlier.clone(),
             None => {
-                let message = match &verified.message {
-                    Some(message) => message,
-                    // Not a message: the 415 or 400 why.
-                    None => {
-                        return Err(verified.payload.inbound().err().unwrap_or_else(|| {
-                            ApiError::Internal("a payload read two ways".into())
-                        }));
-                    }
-                };
+                // Not a message: the 415 or 400 why.
+                let message = verified.message.as_ref().map_err(Clone::clone)?;
                 let settings = &verified.account.settings;
                 let senders = verified.senders.clone();
                 let table = self.table.as_ref();
