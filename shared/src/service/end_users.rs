@@ -54,14 +54,7 @@ pub async fn create(
         let now = Timestamp::now();
         let mut block = IdBlock::for_new_end_user();
         let revision = end_user::create(body, &mut block, now)?;
-        let tx = one_transaction(store::end_user::changes(
-            tenant,
-            None,
-            Some(&revision.user),
-            Some(&block),
-            &revision.uid_paths,
-            now,
-        )?)?;
+        let tx = one_transaction(store::end_user::created(tenant, &revision, &block, now)?)?;
         Ok(Step::commit(tx, revision.user))
     })
     .await

@@ -11,7 +11,7 @@ use super::{
     AttributeValue, Condition, Index, Item, Key, Projection, StoreError, Write, customer_ref,
     id_block, owner, uid_index,
 };
-use crate::domain::end_user::{EndUser, EndUserSummary};
+use crate::domain::end_user::{EndUser, EndUserSummary, Revision};
 use crate::domain::ids::IdBlock;
 use crate::domain::uid::Uid;
 use crate::domain::{TenantId, Timestamp};
@@ -129,6 +129,24 @@ pub fn changes(
         tx.claim(claim, end_user_id, path);
     }
     Ok(tx)
+}
+
+/// The transaction that stores a new end user, `revision` of the one `block` it took its IDs
+/// from, with its index items.
+pub fn created(
+    tenant: TenantId,
+    revision: &Revision,
+    block: &IdBlock,
+    now: Timestamp,
+) -> Result<Transaction, StoreError> {
+    changes(
+        tenant,
+        None,
+        Some(&revision.user),
+        Some(block),
+        &revision.uid_paths,
+        now,
+    )
 }
 
 /// The index items an end user holds (its UID values and customerRef), each with its kind and

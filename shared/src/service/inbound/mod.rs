@@ -186,14 +186,7 @@ async fn resolve(
     }
     let mut block = IdBlock::for_new_end_user();
     let revision = new_lead(inbound, free_email.as_ref(), &mut block, now)?;
-    let writes = crate::store::end_user::changes(
-        tenant,
-        None,
-        Some(&revision.user),
-        Some(&block),
-        &revision.uid_paths,
-        now,
-    )?;
+    let writes = crate::store::end_user::created(tenant, &revision, &block, now)?;
     // A UID taken meanwhile is a lost race here, not a conflict: the next attempt finds its
     // holder.
     tx.push_races(writes);
