@@ -105,10 +105,15 @@ pub fn replaced_local_vault() -> Vault {
     Vault::new(LocalKeys::from_base64(&Secret::new(other)).expect("the other test key"))
 }
 
+/// A KMS client of the local server.
+fn local_kms() -> kms::Client {
+    let endpoint = dynamodb_endpoint();
+    kms::client(&DynamoSettings::local(&endpoint), Some(&endpoint))
+}
+
 /// A new KMS key on the local server and a vault on it; the key's id.
 pub async fn kms_key() -> (Vault, String) {
-    let endpoint = dynamodb_endpoint();
-    let client = kms::client(&DynamoSettings::local(&endpoint), Some(&endpoint));
+    let client = local_kms();
     let key = client
         .create_key()
         .description("answerpal test key")
@@ -124,8 +129,7 @@ pub async fn kms_key() -> (Vault, String) {
 
 /// Disables KMS key `key` on the local server: what it sealed no longer opens.
 pub async fn disable_kms_key(key: &str) {
-    let endpoint = dynamodb_endpoint();
-    kms::client(&DynamoSettings::local(&endpoint), Some(&endpoint))
+    local_kms()
         .disable_key()
         .key_id(key)
         .send()
@@ -136,18 +140,7 @@ pub async fn disable_kms_key(key: &str) {
 /// A vault whose data keys come from a new KMS key on the local server (moto's KMS), so the
 /// suites run the KMS adapter over its wire protocol.
 pub async fn kms_vault() -> Vault {
-    let endpoint = dynamodb_endpoint();
-    let client = kms::client(&DynamoSettings::local(&endpoint), Some(&endpoint));
-    let key = client
-        .create_key()
-        .description("answerpal test key")
-        .send()
-        .await
-        .expect("create a KMS key on the local server")
-        .key_metadata
-        .expect("key metadata")
-        .key_id;
-    Vault::new(KmsKeys::new(client, key))
+    kms_key().await.0
 }
 
 /// The whole API, in process, on one store.

@@ -2,7 +2,7 @@
 //! need not have access to.
 
 use async_trait::async_trait;
-use aws_sdk_kms::Client;
+pub use aws_sdk_kms::Client;
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
