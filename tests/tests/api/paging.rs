@@ -27,15 +27,6 @@ fn counted(api: &TestApi) -> (TestApi, Arc<CountingReads>) {
     (api, reads)
 }
 
-fn texts(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
-
 async fn a_messages_page_reads_the_page_alone(api: TestApi) {
     let (api, reads) = counted(&api);
     set_up(&api, 1).await;

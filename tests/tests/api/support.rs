@@ -74,3 +74,13 @@ impl EndUserBody {
         Value::Object(fields)
     }
 }
+
+/// The `text` of each item of a page of messages.
+pub fn texts(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}

@@ -238,14 +238,6 @@ async fn messages_are_paged_oldest_first(api: TestApi) {
             .body
         }
     };
-    let texts = |page: &Value| -> Vec<String> {
-        page["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
-            .collect()
-    };
     let second = page(2).await;
     assert_eq!(texts(&second), ["reply 2", "reply 3"]);
     assert_eq!(

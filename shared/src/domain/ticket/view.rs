@@ -95,7 +95,7 @@ impl Message {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Opening;
+    use super::super::tests::ticket;
     use super::*;
 
     fn keys(value: serde_json::Value) -> Vec<String> {
@@ -117,18 +117,7 @@ mod tests {
 
     #[test]
     fn the_views_hold_exactly_the_read_dtos_fields() {
-        let ticket = Ticket::open(Opening {
-            id: 10,
-            end_user_id: 7,
-            channel_type: ChannelType::Sms,
-            channel_id: 2,
-            uid: "+32470000000",
-            subject: None,
-            text: "Hello",
-            customer_rep_id: Some(3),
-            at: Timestamp::from_unix_seconds(1_800_000_000),
-        });
-        let shown = serde_json::to_value(ticket.view()).expect("json");
+        let shown = serde_json::to_value(ticket().view()).expect("json");
         assert_eq!(
             keys(shown),
             sorted(&[
