@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
 
 use crate::domain::customer::ChannelType;
-use crate::domain::end_user::{EndUserBody, ListQuery, SORT_FIELDS};
+use crate::domain::end_user::{self, EndUserBody, ListQuery, SORT_FIELDS};
 use crate::domain::errors::FieldErrors;
 use crate::domain::fields::Choice;
 use crate::domain::fields::CountryCode;
@@ -87,11 +87,19 @@ fn list_query(query: &QueryParams) -> Result<ListQuery, ApiError> {
         SortOrder::parse(raw, SortOrder::Asc)
     });
     let search = query.read("search", &mut errors, None, parse_search);
+    let mut attributes = Vec::new();
+    for (key, value) in query.prefixed("attributes.") {
+        match end_user::attribute_filter(key, value) {
+            Ok(filter) => attributes.push(filter),
+            Err(message) => errors.add(format!("attributes.{key}"), message),
+        }
+    }
     Ok(errors.into_result(ListQuery {
         page,
         sort_by,
         order,
         search,
+        attributes,
     })?)
 }
 

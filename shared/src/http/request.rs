@@ -86,6 +86,18 @@ impl QueryParams {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every `(name, value)` whose name starts with `prefix` (any case), the prefix cut off.
+    pub fn prefixed<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.0.iter().filter_map(move |(k, v)| {
+            let head = k.get(..prefix.len())?;
+            head.eq_ignore_ascii_case(prefix)
+                .then(|| (&k[prefix.len()..], v.as_str()))
+        })
+    }
+
     /// Reads parameter `name` with `read` (its value, or `None` when absent); a repeated or
     /// invalid value is recorded under the parameter's name and `fallback` stands in.
     pub fn read<T>(

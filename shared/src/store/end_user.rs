@@ -33,6 +33,7 @@ pub const BY_TENANT: Index = Index {
         "company",
         "customerRef",
         "uids",
+        "attributes",
         "createdAt",
         "updatedAt",
     ]),
@@ -180,6 +181,7 @@ mod tests {
             "endUserID": 1000, "firstname": "Jane", "lastname": "Doe", "customerRef": "ERP-1",
             "company": "Acme", "customerType": "Customer", "aiDocumentation": "long notes",
             "uids": [{"endUserUIDID": 1001, "uidType": "Email", "uid": "jane@example.com", "isPrimary": true}],
+            "attributes": {"plan": "gold", "seats": 3},
             "createdAt": "2026-11-22T10:15:30Z", "updatedAt": "2026-11-22T10:15:30Z", "version": 3
         }))
         .expect("an end user")

@@ -25,6 +25,7 @@ macro_rules! on_both_stores {
 
 mod account;
 mod assign;
+mod attributes;
 mod by_uid;
 mod channels;
 mod concurrency;

@@ -1,6 +1,7 @@
 //! EndUserCreateDTO and EndUserUpdateDTO as sent: one shape, as the update only adds UID fields.
 
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -21,6 +22,8 @@ pub struct EndUserBody {
     pub city: Option<String>,
     pub company: Option<String>,
     pub uids: Option<Vec<UidEntry>>,
+    /// Custom attributes as sent: each value checked by `attributes::merge`.
+    pub attributes: Option<Map<String, Value>>,
 }
 
 /// One entry of `uids` in a create or update body.

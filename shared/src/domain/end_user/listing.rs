@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::attributes::{self, Attributes};
 use super::{StoredUid, display_name};
 use crate::domain::Timestamp;
 use crate::domain::page::{PageRequest, SortOrder};
@@ -14,6 +15,8 @@ pub struct ListQuery {
     pub order: SortOrder,
     /// Lower-cased.
     pub search: Option<String>,
+    /// `attributes.<key>=<value>`: each key's value in string form, all of them.
+    pub attributes: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +59,8 @@ pub struct EndUserSummary {
     pub customer_ref: Option<String>,
     #[serde(default)]
     pub uids: Vec<StoredUid>,
+    #[serde(default)]
+    pub attributes: Attributes,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -113,6 +118,9 @@ impl EndUserSummary {
 pub fn select_page(mut summaries: Vec<EndUserSummary>, query: &ListQuery) -> (Vec<u64>, usize) {
     if let Some(term) = &query.search {
         summaries.retain(|s| s.matches(term));
+    }
+    if !query.attributes.is_empty() {
+        summaries.retain(|s| attributes::matches(&s.attributes, &query.attributes));
     }
     summaries.sort_by_cached_key(|s| (s.sort_value(query.sort_by), s.id));
     if query.order == SortOrder::Desc {

@@ -1,6 +1,7 @@
 //! The end user: its stored record, the request bodies that change it, the rules of a change and
 //! the DTO it is read as.
 
+mod attributes;
 mod body;
 mod listing;
 mod revision;
@@ -11,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+pub use attributes::{AttributeValue, Attributes, MAX_ATTRIBUTES, filter as attribute_filter};
 pub use body::{EndUserBody, UidEntry};
 pub use listing::{EndUserSummary, ListQuery, SORT_FIELDS, SortField, select_page};
 pub use revision::{Revision, create, update};
@@ -84,6 +86,8 @@ pub struct EndUser {
     /// Ordered by ID.
     #[serde(default)]
     pub uids: Vec<StoredUid>,
+    #[serde(default, skip_serializing_if = "Attributes::is_empty")]
+    pub attributes: Attributes,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Incremented by every write; writes are conditional on the version they read.
@@ -136,6 +140,7 @@ impl EndUser {
             city: None,
             company: None,
             uids: Vec::new(),
+            attributes: Attributes::new(),
             created_at: now,
             updated_at: now,
             version: 1,

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use super::attributes;
 use super::uid_list::apply_uid_entries;
 use super::{EndUser, EndUserBody, UidEntry};
 use crate::domain::Timestamp;
@@ -34,6 +35,9 @@ pub fn create(
     let mut errors = FieldErrors::default();
     let mut user = EndUser::empty(block.base(), now);
     ScalarChanges::parse(body, &mut errors).apply(&mut user);
+    if let Some(given) = &body.attributes {
+        attributes::merge(&mut user.attributes, given, &mut errors);
+    }
     // A create has no existing UIDs to refer to: IDs and deletion marks in entries are ignored.
     let entries: Vec<UidEntry> = body
         .uids
@@ -59,6 +63,9 @@ pub fn update(
     let mut errors = FieldErrors::default();
     let mut user = current.clone();
     ScalarChanges::parse(body, &mut errors).apply(&mut user);
+    if let Some(given) = &body.attributes {
+        attributes::merge(&mut user.attributes, given, &mut errors);
+    }
     let uid_paths = match &body.uids {
         Some(entries) => apply_uid_entries(&mut user, entries, block, &mut errors),
         None => HashMap::new(),

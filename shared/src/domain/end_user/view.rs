@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{EndUser, display_name, primary_ids};
+use super::{Attributes, EndUser, display_name, primary_ids};
 use crate::domain::Timestamp;
 use crate::domain::fields::{CountryCode, CustomerType};
 use crate::domain::uid::UidType;
@@ -29,6 +29,7 @@ pub struct EndUserView {
     pub city: Option<String>,
     pub company: Option<String>,
     pub uids: Vec<UidView>,
+    pub attributes: Attributes,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -79,6 +80,7 @@ impl EndUser {
                     is_primary: primary.contains(&u.id),
                 })
                 .collect(),
+            attributes: self.attributes.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
