@@ -38,7 +38,12 @@ impl Interleaved {
 
     /// Runs `racer` right before the next write that records a message.
     pub fn race(&self, racer: Racer) {
-        self.arm(puts_message, Action::Race(racer));
+        self.race_when(puts_message, racer);
+    }
+
+    /// Runs `racer` right before the next write `when` picks.
+    pub fn race_when(&self, when: Trigger, racer: Racer) {
+        self.arm(when, Action::Race(racer));
     }
 
     /// Fails (as unavailable, nothing applied) the next write `when` picks.
@@ -64,6 +69,11 @@ pub fn puts_message(writes: &[Write]) -> bool {
 /// A trigger: the writes that claim a UID.
 pub fn puts_uid_index(writes: &[Write]) -> bool {
     puts(writes, Kind::UidIndex)
+}
+
+/// A trigger: the writes that claim a customerRef.
+pub fn puts_customer_ref(writes: &[Write]) -> bool {
+    puts(writes, Kind::CustomerRef)
 }
 
 fn puts(writes: &[Write], kind: Kind) -> bool {

@@ -34,7 +34,9 @@ mod reads;
 
 pub use consistency::assert_consistent;
 pub use faults::{Fault, FaultyTable};
-pub use interleave::{Interleaved, Racer, Trigger, puts_message, puts_uid_index};
+pub use interleave::{
+    Interleaved, Racer, Trigger, puts_customer_ref, puts_message, puts_uid_index,
+};
 use lambda_http::{Body, Request};
 pub use reads::CountingReads;
 use serde_json::Value;

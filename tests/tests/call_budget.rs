@@ -1,6 +1,6 @@
 //! DynamoDB calls per operation, counted by an SDK interceptor, against the budget:
 //! GET by id 1, create 1, byUid at most 2, assign/PUT/DELETE at most 2, a list page at most 2;
-//! the tenant account, ticket and webhook operations as their tests say.
+//! the tenant account, ticket, webhook and lifecycle operations as their tests say.
 
 use answerpal_testkit::TestApi;
 use serde_json::json;
@@ -247,4 +247,21 @@ async fn each_ticket_and_webhook_operation_stays_within_its_call_budget() {
         .await;
     assert_eq!(page.body["items"].as_array().map(Vec::len), Some(10));
     assert_eq!(calls(), 2, "messages page");
+}
+
+/// SPEC 7's identity lifecycle: upsert at most 2 (created or updated).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_lifecycle_operation_stays_within_its_call_budget() {
+    let api = TestApi::dynamodb().await;
+    let mut calls = meter(&api);
+
+    let body = json!({"firstname": "Up", "uids": [{"uidType": "Email", "uid": "up@example.com"}]});
+    let upsert = api.put("/api/EndUsers/byRef/UP-1", 1, body).await;
+    assert_eq!(upsert.status, 201, "{:?}", upsert.body);
+    assert_eq!(calls(), 2, "upsert (created)");
+    let upsert = api
+        .put("/api/EndUsers/byRef/UP-1", 1, json!({"lastname": "Date"}))
+        .await;
+    assert_eq!(upsert.status, 200, "{:?}", upsert.body);
+    assert_eq!(calls(), 2, "upsert (updated)");
 }

@@ -20,10 +20,11 @@ use crate::error::ApiError;
 use crate::http::request::{Call, QueryParams};
 use crate::http::response::{Reply, created, json, no_content};
 use crate::http::router::{AuthPolicy, Family, Route};
+use crate::service::upsert::{self, Upserted};
 use crate::service::{end_users, tickets};
 use crate::store::Table;
 
-use super::{page_request, path_id};
+use super::{page_request, path_id, path_text};
 
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
@@ -34,6 +35,7 @@ pub enum Op {
     Update,
     Delete,
     Tickets,
+    Upsert,
 }
 
 const ROUTES: &[Route<Op>] = &[
@@ -63,6 +65,12 @@ const ROUTES: &[Route<Op>] = &[
         "/api/EndUsers/{id}/tickets",
         AuthPolicy::Jwt,
         Op::Tickets,
+    ),
+    Route::new(
+        Method::PUT,
+        "/api/EndUsers/byRef/{customerRef}",
+        AuthPolicy::Jwt,
+        Op::Upsert,
     ),
 ];
 
@@ -236,6 +244,16 @@ impl Family for EndUsers {
                 let query = ticket_query(call.query())?;
                 let page = tickets::list(table, tenant, id, &query).await?;
                 json(StatusCode::OK, &page.map(Ticket::view))
+            }
+            Op::Upsert => {
+                let reference = path_text(call, "customerRef")?;
+                let body: EndUserBody = call.json()?;
+                match upsert::upsert(table, tenant, &reference, &body).await? {
+                    Upserted::Created(user) => {
+                        created(&format!("/api/EndUsers/{}", user.id), &user.view())
+                    }
+                    Upserted::Updated(user) => json(StatusCode::OK, &user.view()),
+                }
             }
         }
     }

@@ -50,6 +50,14 @@ fn page_request(query: &QueryParams, errors: &mut FieldErrors) -> PageRequest {
 
 /// The path parameter `name` of a route (`{id}`, `{ticketID}`, `{channelID}`): a positive integer
 /// of at most 2^53 - 1, else 400 naming it.
+/// The path parameter `name`, percent-decoded; a 400 naming `path` when it is not UTF-8.
+fn path_text(call: &Call<'_>, name: &str) -> Result<String, ApiError> {
+    percent_encoding::percent_decode_str(call.param(name)?)
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| ApiError::Validation(FieldErrors::single(name, "must be UTF-8")))
+}
+
 fn path_id(call: &Call<'_>, name: &str) -> Result<u64, ApiError> {
     parse_id(call.param(name)?).map_err(|m| ApiError::Validation(FieldErrors::single(name, m)))
 }

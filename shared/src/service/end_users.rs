@@ -68,23 +68,34 @@ pub async fn update(
 ) -> Result<EndUser, ApiError> {
     unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let current = load(table, tenant, id).await?;
-        let now = Timestamp::now();
-        let mut block = IdBlock::for_existing_end_user();
-        let revision = end_user::update(&current, body, &mut block, now)?;
-        if revision.user == current {
-            return Ok(Step::Done(current));
-        }
-        let tx = one_transaction(store::end_user::changes(
-            tenant,
-            Some(&current),
-            Some(&revision.user),
-            block.is_used().then_some(&block),
-            &revision.uid_paths,
-            now,
-        )?)?;
-        Ok(Step::commit(tx, revision.user))
+        updated(tenant, current, body, |user| user)
     })
     .await
+}
+
+/// The step that applies `body` to `current`, answering `answer(the end user)`: nothing to
+/// write when nothing changes.
+pub(super) fn updated<T>(
+    tenant: TenantId,
+    current: EndUser,
+    body: &EndUserBody,
+    answer: impl FnOnce(EndUser) -> T,
+) -> Result<Step<T>, ApiError> {
+    let now = Timestamp::now();
+    let mut block = IdBlock::for_existing_end_user();
+    let revision = end_user::update(&current, body, &mut block, now)?;
+    if revision.user == current {
+        return Ok(Step::Done(answer(current)));
+    }
+    let tx = one_transaction(store::end_user::changes(
+        tenant,
+        Some(&current),
+        Some(&revision.user),
+        block.is_used().then_some(&block),
+        &revision.uid_paths,
+        now,
+    )?)?;
+    Ok(Step::commit(tx, answer(revision.user)))
 }
 
 /// Removes the end user with its UIDs and customerRef, which become free.

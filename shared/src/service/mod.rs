@@ -7,6 +7,7 @@ pub mod retention;
 pub mod tickets;
 pub mod uids;
 mod unit_of_work;
+pub mod upsert;
 
 #[cfg(test)]
 mod tests {

@@ -85,8 +85,8 @@ async fn pause_before_attempt(n: u32) {
 
 /// Runs `attempt` and commits what it plans until it applies: a value held by another end
 /// user is a 409 naming each such request field and the first holder; a failed exclusive claim
-/// a 409 of its own; a replay claim the earlier answer; any other failed condition or a
-/// transaction conflict a fresh attempt, given what the noted writes met.
+/// a 409 of its own; a replay claim the earlier answer; a failed noted write, any other failed
+/// condition or a transaction conflict a fresh attempt, given what the noted writes met.
 pub(super) async fn run<T, F, Fut>(
     table: &dyn Table,
     exhausted: Exhausted,
@@ -113,10 +113,15 @@ where
         if let (Some(answer_of), Some(earlier)) = (plan.replay, claims.replayed(&failed)) {
             return answer_of(earlier);
         }
-        if let Some(conflict) = conflict(&claims, &failed) {
+        // A noted write that failed is a state the next attempt reads and may take over; what
+        // else failed with it is judged again then.
+        let noted = claims.notes(&failed);
+        if noted.is_empty()
+            && let Some(conflict) = conflict(&claims, &failed)
+        {
             return Err(conflict);
         }
-        notes.0.extend(claims.notes(&failed));
+        notes.0.extend(noted);
     }
     Err(match exhausted {
         Exhausted::Conflict => ApiError::ConcurrentModification,

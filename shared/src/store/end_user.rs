@@ -9,7 +9,7 @@ use super::item::{Kind, decode, encode, keyed, number};
 use super::transaction::Transaction;
 use super::{
     AttributeValue, Condition, Index, Item, Key, Projection, StoreError, Write, customer_ref,
-    id_block, owner, uid_index,
+    id_block, owner, ticket, uid_index,
 };
 use crate::domain::end_user::{EndUser, EndUserSummary, Revision};
 use crate::domain::ids::IdBlock;
@@ -54,6 +54,16 @@ pub fn list_partition(tenant: TenantId) -> String {
     format!("T#{tenant}#EU")
 }
 
+/// The [`BY_REFERENCE`] partition of the end user holding `reference` as its customerRef.
+pub fn reference_partition(tenant: TenantId, reference: &str) -> String {
+    format!("T#{tenant}#REF#{reference}")
+}
+
+/// The end user holding a customerRef, whole: an end user with one is also an entry of the
+/// tickets' index (every attribute projected) under [`reference_partition`], so an upsert by
+/// reference reads it in one query.
+pub const BY_REFERENCE: Index = ticket::BY_END_USER;
+
 pub fn to_item(tenant: TenantId, user: &EndUser) -> Result<Item, StoreError> {
     let mut item = encode(user)?;
     item.insert(
@@ -61,6 +71,14 @@ pub fn to_item(tenant: TenantId, user: &EndUser) -> Result<Item, StoreError> {
         AttributeValue::S(list_partition(tenant)),
     );
     item.insert(BY_TENANT.sort_key.into(), number(user.id));
+    if let Some(reference) = &user.customer_ref {
+        let partition = reference_partition(tenant, reference);
+        item.insert(
+            BY_REFERENCE.partition_key.into(),
+            AttributeValue::S(partition),
+        );
+        item.insert(BY_REFERENCE.sort_key.into(), number(0));
+    }
     Ok(keyed(Kind::EndUser, key(tenant, user.id), item))
 }
 

@@ -1,6 +1,6 @@
 //! Writes applied together, each with what its failed condition means to the caller.
 
-use super::{FailedCondition, Item, Write, owner};
+use super::{FailedCondition, Item, Key, Write, owner};
 
 #[derive(Default)]
 pub struct Transaction {
@@ -60,6 +60,18 @@ impl Transaction {
     /// attempt under `note`.
     pub fn push_noted(&mut self, write: Write, note: &'static str) {
         self.add(write, Claim::Noted(note));
+    }
+
+    /// Makes the failure of the write on `key` a lost race noted under `note`, whatever it
+    /// claimed (a value the next attempt takes over rather than reports).
+    pub fn note_write(&mut self, key: &Key, note: &'static str) {
+        let position = self
+            .writes
+            .iter()
+            .position(|w| w.key().as_ref() == Some(key));
+        if let Some(claim) = position.and_then(|i| self.claims.0.get_mut(i)) {
+            *claim = Claim::Noted(note);
+        }
     }
 
     /// The writes of `other`, each a lost race when it fails, whatever it claimed there.
@@ -131,8 +143,8 @@ impl Claims {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Condition;
     use crate::store::item::Kind;
-    use crate::store::{Condition, Key};
 
     fn claim_of(value: &str) -> Write {
         Write::Put {

@@ -43,4 +43,5 @@ mod retention;
 mod support;
 mod tickets;
 mod update;
+mod upsert;
 mod webhooks;

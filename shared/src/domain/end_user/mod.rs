@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use attributes::{AttributeValue, Attributes, MAX_ATTRIBUTES, filter as attribute_filter};
 pub use body::{EndUserBody, UidEntry};
 pub use listing::{EndUserSummary, ListQuery, SORT_FIELDS, SortField, select_page};
-pub use revision::{Revision, create, update};
+pub use revision::{Revision, create, parse_reference, update};
 pub use view::{EndUserView, UidView};
 
 use super::Timestamp;

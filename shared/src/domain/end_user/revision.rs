@@ -26,6 +26,15 @@ pub struct Revision {
     pub uid_paths: HashMap<Uid, String>,
 }
 
+/// A customerRef as a path names it (`PUT /api/EndUsers/byRef/{customerRef}`): trimmed, not
+/// empty, at most 128 characters.
+pub fn parse_reference(raw: &str) -> Result<String, String> {
+    match CUSTOMER_REF.read(Some(raw))? {
+        Change::Set(reference) => Ok(reference),
+        Change::Keep | Change::Clear => Err("must not be empty".into()),
+    }
+}
+
 /// Validates a create body into a new end user with IDs from `block`.
 pub fn create(
     body: &EndUserBody,

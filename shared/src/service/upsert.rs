@@ -1,0 +1,93 @@
+//! Upsert by external reference (SPEC 7): the end user holding a customerRef is updated, or one
+//! is created holding it. Concurrent upserts of one new reference create one end user: the
+//! loser's claim of the reference is a noted race, and its next attempt updates the winner.
+
+use super::end_users::{load, one_transaction, updated};
+use super::unit_of_work::{self, Exhausted, Step};
+use crate::domain::end_user::{self, EndUser, EndUserBody};
+use crate::domain::errors::FieldErrors;
+use crate::domain::ids::IdBlock;
+use crate::domain::{TenantId, Timestamp};
+use crate::error::ApiError;
+use crate::store::{self, Query, Table, customer_ref, owner};
+
+/// The reference's index item met by a create that lost the race for it.
+const REFERENCE_TAKEN: &str = "customerRef taken";
+
+/// What an upsert did.
+#[derive(Debug)]
+pub enum Upserted {
+    Created(EndUser),
+    Updated(EndUser),
+}
+
+/// The body an upsert of `reference` applies: its own customerRef absent or the same.
+fn body_for(reference: &str, body: &EndUserBody) -> Result<EndUserBody, ApiError> {
+    let given = body.customer_ref.as_deref().map(end_user::parse_reference);
+    if given.is_some_and(|r| r.as_deref() != Ok(reference)) {
+        return Err(ApiError::Validation(FieldErrors::single(
+            "customerRef",
+            "must be absent or the customerRef of the path",
+        )));
+    }
+    Ok(EndUserBody {
+        customer_ref: Some(reference.to_owned()),
+        ..body.clone()
+    })
+}
+
+/// The end user holding `reference`: first from the reference's index entry (one query,
+/// eventually consistent: a stale entry fails the write's version condition), on later
+/// attempts from the index item and the record (strongly consistent).
+async fn holder(
+    table: &dyn Table,
+    tenant: TenantId,
+    reference: &str,
+    consistent: bool,
+) -> Result<Option<EndUser>, ApiError> {
+    if !consistent {
+        let partition = store::end_user::reference_partition(tenant, reference);
+        let query = Query::index(&store::end_user::BY_REFERENCE, &partition);
+        let found = store::first_items(table, &query, None, 1).await?;
+        let user = found
+            .into_iter()
+            .next()
+            .map(store::end_user::from_item)
+            .transpose()?;
+        return Ok(user.filter(|u| u.customer_ref.as_deref() == Some(reference)));
+    }
+    let index = table.get(&customer_ref::key(tenant, reference)).await?;
+    match index.as_ref().and_then(owner::of) {
+        Some(id) => load(table, tenant, id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+pub async fn upsert(
+    table: &dyn Table,
+    tenant: TenantId,
+    reference: &str,
+    body: &EndUserBody,
+) -> Result<Upserted, ApiError> {
+    let reference = end_user::parse_reference(reference)
+        .map_err(|m| ApiError::Validation(FieldErrors::single("customerRef", m)))?;
+    let body = body_for(&reference, body)?;
+    let mut attempt = 0;
+    unit_of_work::run(table, Exhausted::Conflict, |_| {
+        attempt += 1;
+        let (reference, body) = (&reference, &body);
+        async move {
+            if let Some(current) = holder(table, tenant, reference, attempt > 1).await? {
+                return updated(tenant, current, body, Upserted::Updated);
+            }
+            let now = Timestamp::now();
+            let mut block = IdBlock::for_new_end_user();
+            let revision = end_user::create(body, &mut block, now)?;
+            let created = store::end_user::created(tenant, &revision, &block, now)?;
+            let mut tx = one_transaction(created)?;
+            tx.note_write(&customer_ref::key(tenant, reference), REFERENCE_TAKEN);
+            Ok(Step::commit(tx, Upserted::Created(revision.user)))
+        }
+    })
+    .await
+}
