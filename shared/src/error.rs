@@ -35,6 +35,9 @@ pub enum ApiError {
     /// with what to do.
     #[error("the stored secrets can no longer be opened; set or clear every stored secret field")]
     SecretsUnreadable(FieldErrors),
+    /// The end user was merged into `merged_into`.
+    #[error("end user {id} was merged into end user {merged_into}")]
+    Gone { id: u64, merged_into: u64 },
     #[error("the value matches more than one end user")]
     Ambiguous { end_user_ids: Vec<u64> },
     #[error("the record was changed by concurrent requests; retry")]

@@ -76,6 +76,11 @@ pub fn puts_customer_ref(writes: &[Write]) -> bool {
     puts(writes, Kind::CustomerRef)
 }
 
+/// A trigger: the writes that leave a merged end user's tombstone (a merge).
+pub fn puts_tombstone(writes: &[Write]) -> bool {
+    puts(writes, Kind::Tombstone)
+}
+
 fn puts(writes: &[Write], kind: Kind) -> bool {
     writes
         .iter()

@@ -2,7 +2,6 @@
 //! DynamoDB-compatible server (moto, started once per process) with fresh tables on it, the whole
 //! API in process on either store, and seed data written through the store code the services use.
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
@@ -10,18 +9,14 @@ use std::time::Duration;
 
 use answerpal::config::{DynamoSettings, JwtSettings};
 use answerpal::domain::Secret;
-use answerpal::domain::customer::{Channel, ChannelType};
-use answerpal::domain::end_user::EndUser;
-use answerpal::domain::ticket::{Direction, Message, Opening, Ticket};
-use answerpal::domain::{TenantId, Timestamp};
 use answerpal::families::mount_all;
 use answerpal::http::Api;
 use answerpal::http::auth::{Authenticator, hs256_token, sign_hs256};
 use answerpal::http::signature;
 use answerpal::runtime::Resources;
+use answerpal::store::Table;
 use answerpal::store::dynamodb::{self, CallCounter, DynamoTable};
 use answerpal::store::memory::MemoryTable;
-use answerpal::store::{self, Table};
 use answerpal::vault::Vault;
 use answerpal::vault::kms::{self, KmsKeys};
 use answerpal::vault::local::LocalKeys;
@@ -31,14 +26,19 @@ mod consistency;
 mod faults;
 mod interleave;
 mod reads;
+mod seeds;
 
 pub use consistency::assert_consistent;
 pub use faults::{Fault, FaultyTable};
 pub use interleave::{
-    Interleaved, Racer, Trigger, puts_customer_ref, puts_message, puts_uid_index,
+    Interleaved, Racer, Trigger, puts_customer_ref, puts_message, puts_tombstone, puts_uid_index,
 };
 use lambda_http::{Body, Request};
 pub use reads::CountingReads;
+pub use seeds::{
+    seed_example_channels, seed_example_end_user, seed_example_merge, seed_example_secrets,
+    seed_example_ticket,
+};
 use serde_json::Value;
 
 /// moto's child process (kept so its stdin stays open while tests run) and its endpoint.
@@ -169,6 +169,13 @@ impl TestResponse {
 
 pub fn token(customer_id: u64) -> String {
     hs256_token(TEST_SECRET, customer_id, 3600).expect("sign a test token")
+}
+
+/// A token of `customer_id` for the desk user `sub`.
+pub fn agent_token(customer_id: u64, sub: &str) -> String {
+    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    let claims = serde_json::json!({ "customerID": customer_id, "sub": sub, "exp": exp });
+    sign_hs256(TEST_SECRET, &claims).expect("sign an agent token")
 }
 
 /// A phone-auth token of `customer_id` (`auth: "phone"`), naming `channel_id` when given.
@@ -370,101 +377,4 @@ impl TestApi {
         assert_eq!(response.status, 201, "create failed: {:?}", response.body);
         response.body
     }
-}
-
-/// The end user the committed `events/` expect: ID 1000 of tenant 1, with UIDs 1001 and 1002,
-/// written as the services write a new end user (its index items in the same transaction).
-pub async fn seed_example_end_user(table: &dyn Table) {
-    let user: EndUser = serde_json::from_value(serde_json::json!({
-        "endUserID": 1000, "firstname": "Jane", "lastname": "Doe", "customerRef": "ERP-3049353",
-        "customerType": "Customer", "country": "BE", "lang": "nl",
-        "uids": [
-            {"endUserUIDID": 1001, "uidType": "Email", "uid": "jane@example.com", "isPrimary": true},
-            {"endUserUIDID": 1002, "uidType": "Phone", "uid": "+32470000000", "isPrimary": false}
-        ],
-        "createdAt": "2026-11-22T10:15:30Z", "updatedAt": "2026-11-22T10:15:30Z", "version": 1
-    }))
-    .expect("example end user");
-    let tenant = TenantId::new(1).expect("tenant 1");
-    let tx = store::end_user::changes(
-        tenant,
-        None,
-        Some(&user),
-        None,
-        &HashMap::new(),
-        Timestamp::now(),
-    )
-    .expect("the example end user's items");
-    table
-        .write(tx.writes)
-        .await
-        .expect("seed the example end user");
-}
-
-/// The channels the committed `events/` expect for tenant 1: e-mail 1, SMS 2, phone 3 (the one
-/// the phone-auth event names), WhatsApp 4, web chat 5.
-pub async fn seed_example_channels(table: &dyn Table) {
-    let channels = serde_json::json!([
-        {"channelID": 1, "channelType": "Email", "address": "support@example.com", "name": "Support"},
-        {"channelID": 2, "channelType": "SMS", "address": "+32470999001", "name": null},
-        {"channelID": 3, "channelType": "Phone", "address": "+3236416685", "name": "Desk line"},
-        {"channelID": 4, "channelType": "WhatsApp", "address": "+32470999002", "name": null},
-        {"channelID": 5, "channelType": "Webchat", "address": "answerpal.eu widget", "name": null}
-    ]);
-    let tenant = TenantId::new(1).expect("tenant 1");
-    let channels: Vec<Channel> = serde_json::from_value(channels).expect("example channels");
-    for channel in &channels {
-        let item = store::channel::item(tenant, channel).expect("a channel item");
-        table.replace(item).await.expect("seed a channel");
-    }
-}
-
-/// The secrets the committed webhook events are signed with (see events/README.md), saved for
-/// tenant 1 through the account service, sealed by `vault`.
-pub async fn seed_example_secrets(table: &dyn Table, vault: &Vault) {
-    let body = serde_json::json!({
-        "twilioAuthToken": "events-twilio-auth-token",
-        "webhookSigningSecret": "events-webhook-signing-secret",
-        "defaultCustomerRepID": 12
-    });
-    let body = body.as_object().expect("an object").clone();
-    let tenant = TenantId::new(1).expect("tenant 1");
-    answerpal::service::account::update(table, vault, tenant, &body)
-        .await
-        .expect("seed the example secrets");
-}
-
-/// The ticket the committed ticket events expect: 5000 of end user 1000 on e-mail channel 1,
-/// open, with its first message 5001.
-pub async fn seed_example_ticket(table: &dyn Table) {
-    let tenant = TenantId::new(1).expect("tenant 1");
-    let at = Timestamp::try_from("2026-11-22T10:20:00Z".to_owned()).expect("a time");
-    let mut ticket = Ticket::open(Opening {
-        id: 5000,
-        end_user_id: 1000,
-        channel_type: ChannelType::Email,
-        channel_id: 1,
-        uid: "jane@example.com",
-        subject: Some("Where is my order?"),
-        text: "Order 1234 has not arrived.",
-        customer_rep_id: Some(12),
-        at,
-    });
-    let message = Message {
-        id: 5001,
-        ticket_id: 5000,
-        direction: Direction::Inbound,
-        provider_message_id: Some("<order-1234@example.com>".into()),
-        from: "jane@example.com".into(),
-        text: "Order 1234 has not arrived.".into(),
-        subject: Some("Where is my order?".into()),
-        received_at: at,
-    };
-    ticket.record_message(&message);
-    let writes = vec![
-        store::ticket::create(tenant, &ticket).expect("the ticket item"),
-        store::open_ticket::claim(tenant, &ticket),
-        store::message::create(tenant, &message, 1).expect("the message item"),
-    ];
-    table.write(writes).await.expect("seed the example ticket");
 }

@@ -249,7 +249,8 @@ async fn each_ticket_and_webhook_operation_stays_within_its_call_budget() {
     assert_eq!(calls(), 2, "messages page");
 }
 
-/// SPEC 7's identity lifecycle: upsert at most 2 (created or updated).
+/// SPEC 7's identity lifecycle: upsert at most 2 (created or updated); merge of end users with
+/// 20 UIDs each at most 3 (reads and one transaction), undo at most 3, the merges list 2.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_lifecycle_operation_stays_within_its_call_budget() {
     let api = TestApi::dynamodb().await;
@@ -264,4 +265,35 @@ async fn each_lifecycle_operation_stays_within_its_call_budget() {
         .await;
     assert_eq!(upsert.status, 200, "{:?}", upsert.body);
     assert_eq!(calls(), 2, "upsert (updated)");
+
+    let many = |prefix: &str| -> serde_json::Value {
+        let uids: Vec<_> = (0..20)
+            .map(|n| json!({"uidType": "External", "uid": format!("{prefix}-{n}")}))
+            .collect();
+        json!({"uids": uids})
+    };
+    let target = api.create(1, many("target")).await["endUserID"].clone();
+    let source = api.create(1, many("source")).await["endUserID"].clone();
+    calls();
+    let merged = api
+        .post(
+            &format!("/api/EndUsers/{target}/merge"),
+            1,
+            json!({"sourceEndUserID": source}),
+        )
+        .await;
+    assert_eq!(merged.status, 200, "{:?}", merged.body);
+    assert_eq!(merged.body["uids"].as_array().map(Vec::len), Some(40));
+    assert_eq!(calls(), 2, "merge of 20 UIDs into 20");
+    assert_eq!(
+        api.get(&format!("/api/EndUsers/{target}/merges"), 1)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(calls(), 2, "merges list");
+    let merge_id = &merged.body["mergeID"];
+    let undo = format!("/api/EndUsers/{target}/merges/{merge_id}/undo");
+    assert_eq!(api.post(&undo, 1, json!({})).await.status, 200);
+    assert_eq!(calls(), 3, "undo");
 }

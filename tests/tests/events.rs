@@ -68,6 +68,7 @@ async fn every_event_gets_its_expected_status() {
         answerpal_testkit::seed_example_end_user(table.as_ref()).await;
         answerpal_testkit::seed_example_channels(table.as_ref()).await;
         answerpal_testkit::seed_example_ticket(table.as_ref()).await;
+        answerpal_testkit::seed_example_merge(table.as_ref()).await;
         answerpal_testkit::seed_example_secrets(table.as_ref(), &events_vault()).await;
         let api = function_api(function, table);
 

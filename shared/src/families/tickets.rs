@@ -9,7 +9,7 @@ use crate::domain::errors::FieldErrors;
 use crate::domain::page::PageRequest;
 use crate::domain::ticket::{Message, ReplyBody, TicketBody, TicketUpdate};
 use crate::error::ApiError;
-use crate::http::request::{Call, Caller, QueryParams};
+use crate::http::request::{Call, QueryParams};
 use crate::http::response::{Reply, created, json};
 use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::tickets;
@@ -103,11 +103,8 @@ impl Family for Tickets {
             Op::Reply => {
                 let body: ReplyBody = call.json()?;
                 let text = body.text()?;
-                let author = match call.caller() {
-                    Caller::Token(principal) => principal.subject.as_deref(),
-                    _ => None,
-                };
-                let reply = tickets::reply(table, tenant, id, text, author.unwrap_or(DESK)).await?;
+                let author = call.subject().unwrap_or(DESK);
+                let reply = tickets::reply(table, tenant, id, text, author).await?;
                 created(&format!("/api/Tickets/{id}/messages"), &reply.view())
             }
         }

@@ -22,6 +22,8 @@ struct Problem<'a> {
     end_user_id: Option<u64>,
     #[serde(rename = "endUserIDs", skip_serializing_if = "Option::is_none")]
     end_user_ids: Option<&'a [u64]>,
+    #[serde(rename = "mergedInto", skip_serializing_if = "Option::is_none")]
+    merged_into: Option<u64>,
 }
 
 /// Seconds a client should wait after a 503.
@@ -36,6 +38,7 @@ impl ApiError {
             ApiError::MissingCredentials | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. }
             | ApiError::SecretsUnreadable(_)
@@ -61,6 +64,7 @@ impl ApiError {
             ApiError::RepeatedCredentials => ("/problems/invalid-request", "Invalid request"),
             ApiError::Forbidden(_) => ("/problems/forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("/problems/not-found", "Not found"),
+            ApiError::Gone { .. } => ("/problems/merged", "Merged into another end user"),
             ApiError::MethodNotAllowed(_) => ("/problems/method-not-allowed", "Method not allowed"),
             ApiError::Conflict { .. } => ("/problems/conflict", "Conflict"),
             ApiError::SecretsUnreadable(_) => {
@@ -104,6 +108,10 @@ impl ApiError {
             ApiError::Ambiguous { end_user_ids } => (None, None, Some(end_user_ids.as_slice())),
             _ => (None, None, None),
         };
+        let merged_into = match &self {
+            ApiError::Gone { merged_into, .. } => Some(*merged_into),
+            _ => None,
+        };
         let problem = Problem {
             kind,
             title,
@@ -112,6 +120,7 @@ impl ApiError {
             errors,
             end_user_id,
             end_user_ids,
+            merged_into,
         };
         let body = serde_json::to_string(&problem).unwrap_or_default();
         let mut response = Response::new(Body::Text(body));
@@ -140,6 +149,12 @@ impl ApiError {
             ApiError::MethodNotAllowed(allow) => {
                 if let Ok(allow) = HeaderValue::from_str(allow) {
                     headers.insert(header::ALLOW, allow);
+                }
+            }
+            ApiError::Gone { merged_into, .. } => {
+                let canonical = format!("</api/EndUsers/{merged_into}>; rel=\"canonical\"");
+                if let Ok(link) = HeaderValue::from_str(&canonical) {
+                    headers.insert(header::LINK, link);
                 }
             }
             ApiError::Unavailable(_) => {
@@ -184,6 +199,23 @@ mod tests {
             body["errors"]["customerType"].as_array().map(Vec::len),
             Some(1)
         );
+    }
+
+    #[test]
+    fn a_merged_end_user_is_gone_with_a_canonical_link() {
+        let response = ApiError::Gone {
+            id: 7,
+            merged_into: 9,
+        }
+        .into_response();
+        assert_eq!(response.status(), 410);
+        assert_eq!(
+            response.headers()[header::LINK],
+            "</api/EndUsers/9>; rel=\"canonical\""
+        );
+        let body = body_json(&response);
+        assert_eq!(body["mergedInto"], 9);
+        assert_eq!(body["type"], "/problems/merged");
     }
 
     #[test]

@@ -203,6 +203,14 @@ impl<'a> Call<'a> {
         &self.caller
     }
 
+    /// The bearer token's `sub`, when it names one.
+    pub fn subject(&self) -> Option<&str> {
+        match &self.caller {
+            Caller::Token(principal) => principal.subject.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The tenant of an authenticated route.
     pub fn tenant(&self) -> Result<TenantId, ApiError> {
         self.caller

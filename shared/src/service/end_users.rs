@@ -11,6 +11,7 @@ use crate::domain::page::Page;
 use crate::domain::uid::Uid;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
+use crate::store::end_user::Profile;
 use crate::store::{
     self, Key, MAX_BATCH_GET, MAX_WRITES, Query, Table, Transaction, customer_ref, owner, uid_index,
 };
@@ -22,8 +23,19 @@ pub(super) async fn load(
     id: u64,
 ) -> Result<EndUser, ApiError> {
     match table.get(&store::end_user::key(tenant, id)).await? {
-        Some(item) => Ok(store::end_user::from_item(item)?),
+        Some(item) => live(store::end_user::profile_from_item(item)?),
         None => Err(ApiError::NotFound(format!("end user {id} not found"))),
+    }
+}
+
+/// The end user of a record; a merged one's tombstone is a 410 naming where it went.
+pub(super) fn live(profile: Profile) -> Result<EndUser, ApiError> {
+    match profile {
+        Profile::Live(user) => Ok(*user),
+        Profile::Merged(tombstone) => Err(ApiError::Gone {
+            id: tombstone.id,
+            merged_into: tombstone.merged_into,
+        }),
     }
 }
 
@@ -144,10 +156,12 @@ pub async fn list(
     let mut found = HashMap::new();
     for chunk in keys.chunks(MAX_BATCH_GET) {
         for item in table.batch_get(chunk).await? {
-            match store::end_user::from_item(item) {
-                Ok(user) => {
+            // A tombstone (merged since the index was read) is left out.
+            match store::end_user::live_from_item(item) {
+                Ok(Some(user)) => {
                     found.insert(user.id, user);
                 }
+                Ok(None) => {}
                 Err(error) => {
                     tracing::warn!(tenant = tenant.get(), %error, "an unreadable end user")
                 }

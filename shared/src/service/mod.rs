@@ -3,6 +3,7 @@
 pub mod account;
 pub mod end_users;
 pub mod inbound;
+pub mod merges;
 pub mod retention;
 pub mod tickets;
 pub mod uids;

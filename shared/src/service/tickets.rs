@@ -1,5 +1,6 @@
 //! Tickets and messages, as the desk reads and changes them (SPEC 4).
 
+use super::end_users;
 use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::ids::IdBlock;
 use crate::domain::page::{Page, PageRequest, SortOrder};
@@ -54,9 +55,11 @@ pub async fn update(
     .await
 }
 
-/// An end user's tickets, filtered, sorted and paged: one batch read of the end user (404) and
-/// its ticket count, then, in the index's own order (no filter, by `lastMessageAt`), one query
-/// that stops at the page's end; any other list reads the end user's tickets whole.
+/// An end user's tickets (with those of the end users merged into it), filtered, sorted and
+/// paged: one batch read of the end user (404, 410) and its ticket count, then, in the index's
+/// own order (no filter, by `lastMessageAt`), one query per end user that stops at the page's
+/// end; any other list reads the tickets whole. A merged-into end user costs one more batch
+/// read (its sources' counts) and one query per source.
 pub async fn list(
     table: &dyn Table,
     tenant: TenantId,
@@ -66,39 +69,69 @@ pub async fn list(
     let user = crate::store::end_user::key(tenant, end_user_id);
     let count = ticket::count_key(tenant, end_user_id);
     let found = table.batch_get(&[user.clone(), count.clone()]).await?;
-    if user.find_in(&found).is_none() {
+    let Some(record) = user.find_in(&found).cloned() else {
         return Err(ApiError::NotFound(format!(
             "end user {end_user_id} not found"
         )));
-    }
-    let partition = ticket::list_partition(tenant, end_user_id);
-    let index = Query::index(&ticket::BY_END_USER, &partition);
-    if query.in_recency_order() {
-        let total = count.find_in(&found).map_or(0, ticket::tickets_counted);
-        let total = usize::try_from(total).unwrap_or(usize::MAX);
-        let range = query.page.range(total);
-        if range.is_empty() {
-            return Ok(Page::new(Vec::new(), total, query.page));
+    };
+    let user = end_users::live(crate::store::end_user::profile_from_item(record)?)?;
+    let owners: Vec<u64> = [end_user_id].into_iter().chain(user.merged_from).collect();
+    if !query.in_recency_order() {
+        let mut tickets = Vec::new();
+        for owner in &owners {
+            let partition = ticket::list_partition(tenant, *owner);
+            let index = Query::index(&ticket::BY_END_USER, &partition);
+            tickets.extend(decoded(every_item(table, &index).await?)?);
         }
+        let (page, total) = select_page(tickets, query);
+        return Ok(Page::new(page, total, query.page));
+    }
+    let mut total = count.find_in(&found).map_or(0, ticket::tickets_counted);
+    if owners.len() > 1 {
+        let counts: Vec<_> = owners[1..]
+            .iter()
+            .map(|id| ticket::count_key(tenant, *id))
+            .collect();
+        total += table
+            .batch_get(&counts)
+            .await?
+            .iter()
+            .map(ticket::tickets_counted)
+            .sum::<u64>();
+    }
+    let total = usize::try_from(total).unwrap_or(usize::MAX);
+    let range = query.page.range(total);
+    if range.is_empty() {
+        return Ok(Page::new(Vec::new(), total, query.page));
+    }
+    let mut tickets = Vec::new();
+    for owner in &owners {
+        let partition = ticket::list_partition(tenant, *owner);
+        let index = Query::index(&ticket::BY_END_USER, &partition);
         let index = match query.order {
             SortOrder::Desc => index.descending(),
             SortOrder::Asc => index,
         };
-        let items = first_items(table, &index, None, range.end).await?;
-        let tickets = items
-            .into_iter()
-            .skip(range.start)
-            .map(|item| ticket::from_item(item).map(|stored| stored.ticket))
-            .collect::<Result<Vec<_>, _>>()?;
-        return Ok(Page::new(tickets, total, query.page));
+        tickets.extend(decoded(first_items(table, &index, None, range.end).await?)?);
     }
-    let items = every_item(table, &index).await?;
+    // The index's own order, across the end users' partitions.
+    tickets.sort_by_key(|t| ticket::recency(t.last_message_at, t.id));
+    if query.order == SortOrder::Desc {
+        tickets.reverse();
+    }
+    let page = tickets
+        .into_iter()
+        .take(range.end)
+        .skip(range.start)
+        .collect();
+    Ok(Page::new(page, total, query.page))
+}
+
+fn decoded(items: Vec<crate::store::Item>) -> Result<Vec<Ticket>, ApiError> {
     let tickets = items
         .into_iter()
-        .map(|item| ticket::from_item(item).map(|stored| stored.ticket))
-        .collect::<Result<Vec<_>, _>>()?;
-    let (page, total) = select_page(tickets, query);
-    Ok(Page::new(page, total, query.page))
+        .map(|item| ticket::from_item(item).map(|stored| stored.ticket));
+    Ok(tickets.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// A page of a ticket's messages, oldest first: the ticket (its message count, 404) and one

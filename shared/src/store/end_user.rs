@@ -11,7 +11,7 @@ use super::{
     AttributeValue, Condition, Index, Item, Key, Projection, StoreError, Write, customer_ref,
     id_block, owner, ticket, uid_index,
 };
-use crate::domain::end_user::{EndUser, EndUserSummary, Revision};
+use crate::domain::end_user::{EndUser, EndUserSummary, Revision, Tombstone};
 use crate::domain::ids::IdBlock;
 use crate::domain::uid::Uid;
 use crate::domain::{TenantId, Timestamp};
@@ -86,12 +86,43 @@ pub fn from_item(item: Item) -> Result<EndUser, StoreError> {
     decode(item)
 }
 
+/// What an end user's record is: the end user, or the tombstone a merge left.
+#[derive(Debug)]
+pub enum Profile {
+    Live(Box<EndUser>),
+    Merged(Tombstone),
+}
+
+pub fn profile_from_item(item: Item) -> Result<Profile, StoreError> {
+    match Kind::of(&item) {
+        Some(Kind::Tombstone) => decode(item).map(Profile::Merged),
+        _ => decode(item).map(|user| Profile::Live(Box::new(user))),
+    }
+}
+
+/// The end user of a record, `None` for a tombstone.
+pub fn live_from_item(item: Item) -> Result<Option<EndUser>, StoreError> {
+    Ok(match profile_from_item(item)? {
+        Profile::Live(user) => Some(*user),
+        Profile::Merged(_) => None,
+    })
+}
+
+/// A merged end user's record: its tombstone, on no index.
+pub fn tombstone_item(tenant: TenantId, tombstone: &Tombstone) -> Result<Item, StoreError> {
+    Ok(keyed(
+        Kind::Tombstone,
+        key(tenant, tombstone.id),
+        encode(tombstone)?,
+    ))
+}
+
 /// An end user as [`BY_TENANT`] projects it.
 pub fn summary_from_item(item: Item) -> Result<EndUserSummary, StoreError> {
     decode(item)
 }
 
-fn at_version(version: u64) -> Condition {
+pub(super) fn at_version(version: u64) -> Condition {
     Condition::Equals {
         attribute: VERSION,
         value: number(version),

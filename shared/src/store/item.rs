@@ -22,25 +22,29 @@ pub enum Kind {
     Delivery,
     EndUser,
     IdBlock,
+    Merge,
     Message,
     OpenTicket,
     Ticket,
     TicketCount,
+    Tombstone,
     UidIndex,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Account,
         Kind::Channel,
         Kind::CustomerRef,
         Kind::Delivery,
         Kind::EndUser,
         Kind::IdBlock,
+        Kind::Merge,
         Kind::Message,
         Kind::OpenTicket,
         Kind::Ticket,
         Kind::TicketCount,
+        Kind::Tombstone,
         Kind::UidIndex,
     ];
 
@@ -52,10 +56,12 @@ impl Kind {
             Kind::Delivery => "Delivery",
             Kind::EndUser => "EndUser",
             Kind::IdBlock => "IdBlock",
+            Kind::Merge => "Merge",
             Kind::Message => "Message",
             Kind::OpenTicket => "OpenTicket",
             Kind::Ticket => "Ticket",
             Kind::TicketCount => "TicketCount",
+            Kind::Tombstone => "Tombstone",
             Kind::UidIndex => "UidIndex",
         }
     }

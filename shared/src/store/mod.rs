@@ -14,6 +14,7 @@ pub mod end_user;
 pub mod id_block;
 pub mod item;
 pub mod memory;
+pub mod merge;
 pub mod message;
 pub mod open_ticket;
 pub mod owner;

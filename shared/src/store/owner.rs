@@ -2,7 +2,7 @@
 //! that holds the value, which only that end user's writes may remove.
 
 use super::item::{Kind, keyed, number};
-use super::{AttributeValue, Condition, Item, Key};
+use super::{AttributeValue, Condition, Item, Key, Write};
 
 /// The attribute naming the holder.
 const OWNER: &str = "endUserID";
@@ -27,5 +27,14 @@ pub fn held_by(end_user_id: u64) -> Condition {
     Condition::Equals {
         attribute: OWNER,
         value: number(end_user_id),
+    }
+}
+
+/// The index item of `kind` under `key` passed from end user `from` to `to` (a merge or its
+/// undo): only while `from` holds it.
+pub fn handover(kind: Kind, key: Key, from: u64, to: u64) -> Write {
+    Write::Put {
+        item: item(kind, key, to),
+        condition: Some(held_by(from)),
     }
 }

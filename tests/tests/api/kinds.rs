@@ -1,6 +1,6 @@
 //! Every item the API writes names its kind (a stream consumer reads items by kind, not by
-//! parsing keys): after an end user, its UIDs, the account, channels, webhook messages, a reply
-//! and a close, no item of the embedded table is without one.
+//! parsing keys): after an end user, its UIDs, the account, channels, webhook messages, a reply,
+//! a close and a merge, no item of the embedded table is without one.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -53,6 +53,15 @@ async fn every_stored_item_names_its_kind() {
         )
         .await;
     assert_eq!(close.status, 200, "{:?}", close.body);
+    let duplicate = api.create(1, json!({"firstname": "Twin"})).await;
+    let merged = api
+        .post(
+            &format!("/api/EndUsers/{}/merge", id_of(&user)),
+            1,
+            json!({"sourceEndUserID": id_of(&duplicate)}),
+        )
+        .await;
+    assert_eq!(merged.status, 200, "{:?}", merged.body);
 
     let items = table.snapshot().expect("the items");
     let unnamed: Vec<_> = items.iter().filter(|i| Kind::of(i).is_none()).collect();

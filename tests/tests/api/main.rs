@@ -34,6 +34,8 @@ mod delete;
 mod inbound_races;
 mod kinds;
 mod list;
+mod merge;
+mod merge_races;
 mod models;
 mod my_secrets;
 mod paging;

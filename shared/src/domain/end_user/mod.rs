@@ -4,6 +4,7 @@
 mod attributes;
 mod body;
 mod listing;
+mod merge;
 mod revision;
 mod uid_list;
 mod view;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use attributes::{AttributeValue, Attributes, MAX_ATTRIBUTES, filter as attribute_filter};
 pub use body::{EndUserBody, UidEntry};
 pub use listing::{EndUserSummary, ListQuery, SORT_FIELDS, SortField, select_page};
+pub use merge::{ERASED, Folded, MergeRecord, MergeView, Tombstone, Unfolded, fold, unfold};
 pub use revision::{Revision, create, parse_reference, update};
 pub use view::{EndUserView, UidView};
 
@@ -88,6 +90,10 @@ pub struct EndUser {
     pub uids: Vec<StoredUid>,
     #[serde(default, skip_serializing_if = "Attributes::is_empty")]
     pub attributes: Attributes,
+    /// The end users merged into this one (directly or through merged ones): their tickets
+    /// list under it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<u64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Incremented by every write; writes are conditional on the version they read.
@@ -141,6 +147,7 @@ impl EndUser {
             company: None,
             uids: Vec::new(),
             attributes: Attributes::new(),
+            merged_from: Vec::new(),
             created_at: now,
             updated_at: now,
             version: 1,

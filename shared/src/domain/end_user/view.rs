@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Attributes, EndUser, display_name, primary_ids};
+use super::{Attributes, EndUser, StoredUid, display_name, primary_ids};
 use crate::domain::Timestamp;
 use crate::domain::fields::{CountryCode, CustomerType};
 use crate::domain::uid::UidType;
@@ -73,16 +73,21 @@ impl EndUser {
             uids: self
                 .uids
                 .iter()
-                .map(|u| UidView {
-                    end_user_uid_id: u.id,
-                    uid_type: u.uid_type,
-                    uid: u.uid.clone(),
-                    is_primary: primary.contains(&u.id),
-                })
+                .map(|u| uid_view(u, primary.contains(&u.id)))
                 .collect(),
             attributes: self.attributes.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
+    }
+}
+
+/// A stored UID as read, primary or not.
+pub(super) fn uid_view(uid: &StoredUid, is_primary: bool) -> UidView {
+    UidView {
+        end_user_uid_id: uid.id,
+        uid_type: uid.uid_type,
+        uid: uid.uid.clone(),
+        is_primary,
     }
 }

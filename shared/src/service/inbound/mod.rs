@@ -256,11 +256,14 @@ async fn read_known(
     }
     let profile = crate::store::end_user::key(request.tenant, id);
     let items = table.batch_get(&[guard.clone(), profile.clone()]).await?;
+    // A tombstone (merged since the sender was resolved) links nothing; the message's check of
+    // the sender's UID index item fails, and the next attempt resolves the merge's target.
     let record = profile
         .find_in(&items)
         .cloned()
-        .map(crate::store::end_user::from_item)
-        .transpose()?;
+        .map(crate::store::end_user::live_from_item)
+        .transpose()?
+        .flatten();
     Ok(Known {
         open_ticket: guard.find_in(&items).and_then(open_ticket::open_of),
         record,

@@ -26,6 +26,8 @@ use crate::store::Table;
 
 use super::{page_request, path_id, path_text};
 
+mod lifecycle;
+
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
     List,
@@ -36,6 +38,9 @@ pub enum Op {
     Delete,
     Tickets,
     Upsert,
+    Merge,
+    Merges,
+    Undo,
 }
 
 const ROUTES: &[Route<Op>] = &[
@@ -71,6 +76,24 @@ const ROUTES: &[Route<Op>] = &[
         "/api/EndUsers/byRef/{customerRef}",
         AuthPolicy::Jwt,
         Op::Upsert,
+    ),
+    Route::new(
+        Method::POST,
+        "/api/EndUsers/{id}/merge",
+        AuthPolicy::Jwt,
+        Op::Merge,
+    ),
+    Route::new(
+        Method::GET,
+        "/api/EndUsers/{id}/merges",
+        AuthPolicy::Jwt,
+        Op::Merges,
+    ),
+    Route::new(
+        Method::POST,
+        "/api/EndUsers/{id}/merges/{mergeID}/undo",
+        AuthPolicy::Jwt,
+        Op::Undo,
     ),
 ];
 
@@ -255,6 +278,9 @@ impl Family for EndUsers {
                     Upserted::Updated(user) => json(StatusCode::OK, &user.view()),
                 }
             }
+            Op::Merge => lifecycle::merge(table, tenant, call).await,
+            Op::Merges => lifecycle::list(table, tenant, call).await,
+            Op::Undo => lifecycle::undo(table, tenant, call).await,
         }
     }
 }
