@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use answerpal::error::ApiError;
 use answerpal::http::{Api, MAX_BODY_BYTES};
+use answerpal::store::Table;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -83,6 +84,30 @@ pub async fn serve(listener: TcpListener, api: Arc<Api>, limits: Limits) {
             }
             drop(slot);
         });
+    }
+}
+
+/// How often the local server works through pending erasure jobs (deployed: every 5 minutes).
+pub const ERASURE_EVERY: Duration = Duration::from_secs(60);
+
+/// Works through `table`'s pending erasure jobs (anonymized end users with a long history) every
+/// `every`, as the deployed `ErasureFunction` does on its schedule.
+pub async fn erase_in_background(table: Arc<dyn Table>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        let stop_at = std::time::Instant::now() + every / 2;
+        match answerpal::service::erasure::run(table.as_ref(), stop_at).await {
+            Ok(erased) if erased.steps > 0 => {
+                tracing::info!(
+                    finished = erased.finished,
+                    steps = erased.steps,
+                    "erasure jobs"
+                )
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "erasure jobs failed; next round later"),
+        }
     }
 }
 

@@ -67,6 +67,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         println!("  {DEVELOPMENT_SECRETS_KEY}");
     }
+    let table = Arc::clone(&resources.table);
+    tokio::spawn(answerpal_local::erase_in_background(
+        table,
+        answerpal_local::ERASURE_EVERY,
+    ));
     answerpal_local::serve(listener, Arc::new(api), Limits::default()).await;
     Ok(())
 }

@@ -17,7 +17,7 @@ use crate::domain::Timestamp;
 use crate::http::Api;
 use crate::http::auth::Authenticator;
 use crate::http::router::Family;
-use crate::service::retention;
+use crate::service::{erasure, retention};
 use crate::store::dynamodb::{self, Connection, DynamoTable, RecreatingTable};
 use crate::store::memory::MemoryTable;
 use crate::store::{StoreError, Table};
@@ -191,6 +191,36 @@ pub async fn run_retention() -> Result<(), lambda_http::Error> {
                 "messages": swept.messages,
                 "unreadable": swept.unreadable,
                 "complete": swept.complete,
+            }))
+        },
+    ))
+    .await
+}
+
+/// Works through pending erasure jobs (`service::erasure`) on every scheduled event, as
+/// [`run_retention`] sweeps.
+pub async fn run_erasure() -> Result<(), lambda_http::Error> {
+    let settings = Settings::from_env()?;
+    init_json_logs(&settings);
+    let table_name = settings.required_table_name()?;
+    let (resources, _) = Resources::dynamodb(&settings, table_name);
+    let table = resources.table.as_ref();
+    lambda_runtime::run(service_fn(
+        |event: LambdaEvent<serde_json::Value>| async move {
+            let stop_at = sweep_stops_at(event.context.deadline);
+            let erased = erasure::run(table, stop_at)
+                .await
+                .map_err(|error| lambda_http::Error::from(error.to_string()))?;
+            tracing::info!(
+                finished = erased.finished,
+                steps = erased.steps,
+                complete = erased.complete,
+                "erasure jobs"
+            );
+            Ok::<_, lambda_http::Error>(serde_json::json!({
+                "finished": erased.finished,
+                "steps": erased.steps,
+                "complete": erased.complete,
             }))
         },
     ))

@@ -81,6 +81,13 @@ pub fn puts_tombstone(writes: &[Write]) -> bool {
     puts(writes, Kind::Tombstone)
 }
 
+/// A trigger: the writes that erase messages (an anonymization's).
+pub fn erases_messages(writes: &[Write]) -> bool {
+    writes.iter().any(|write| {
+        matches!(write, Write::Update { key, .. } if key.sk.starts_with(answerpal::store::message::PREFIX))
+    })
+}
+
 fn puts(writes: &[Write], kind: Kind) -> bool {
     writes
         .iter()

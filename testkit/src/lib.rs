@@ -31,7 +31,8 @@ mod seeds;
 pub use consistency::assert_consistent;
 pub use faults::{Fault, FaultyTable};
 pub use interleave::{
-    Interleaved, Racer, Trigger, puts_customer_ref, puts_message, puts_tombstone, puts_uid_index,
+    Interleaved, Racer, Trigger, erases_messages, puts_customer_ref, puts_message, puts_tombstone,
+    puts_uid_index,
 };
 use lambda_http::{Body, Request};
 pub use reads::CountingReads;
@@ -151,6 +152,16 @@ pub struct TestApi {
     table: Arc<dyn Table>,
     /// DynamoDB calls made so far, on the DynamoDB store.
     calls: Option<CallCounter>,
+    /// The concrete store, to read its raw items.
+    raw: Raw,
+}
+
+/// A store whose every raw item a test can read.
+#[derive(Clone)]
+enum Raw {
+    Embedded(Arc<MemoryTable>),
+    Dynamo(Arc<DynamoTable>),
+    Unknown,
 }
 
 /// A response, its body read as JSON (`Null` when empty).
@@ -196,17 +207,37 @@ pub fn api_on(table: Arc<dyn Table>, vault: Vault, jwt: &JwtSettings) -> Api {
 }
 
 impl TestApi {
-    fn on(table: Arc<dyn Table>, vault: Vault, calls: Option<CallCounter>) -> Self {
+    fn on(table: Arc<dyn Table>, vault: Vault, calls: Option<CallCounter>, raw: Raw) -> Self {
         TestApi {
             api: api_on(table.clone(), vault, &JwtSettings::with_secret(TEST_SECRET)),
             table,
             calls,
+            raw,
+        }
+    }
+
+    /// Every item the store holds, as a copy of the table would show it (only for the stores
+    /// [`TestApi::memory`] and [`TestApi::dynamodb`] make, and those they were given to).
+    pub async fn raw_items(&self) -> Vec<answerpal::store::Item> {
+        match &self.raw {
+            Raw::Embedded(table) => table.snapshot().expect("the embedded table's items"),
+            Raw::Dynamo(table) => table.snapshot().await.expect("a scan of the table"),
+            Raw::Unknown => panic!("this TestApi's store cannot be scanned"),
+        }
+    }
+
+    /// The whole API on `wrap` (a racing or failing table over this one's store), every request
+    /// cut off after `deadline`; its raw items are this one's.
+    pub fn wrapped(&self, wrap: Arc<dyn Table>, deadline: Duration) -> Self {
+        TestApi {
+            raw: self.raw.clone(),
+            ..Self::with_table(wrap, deadline)
         }
     }
 
     /// The whole API on `table` with tenant secrets in `vault`.
     pub fn with_vault(table: Arc<dyn Table>, vault: Vault) -> Self {
-        Self::on(table, vault, None)
+        Self::on(table, vault, None, Raw::Unknown)
     }
 
     /// The whole API on `table`, every request cut off after `deadline`.
@@ -220,6 +251,7 @@ impl TestApi {
             .with_deadline(deadline),
             table,
             calls: None,
+            raw: Raw::Unknown,
         }
     }
 
@@ -230,13 +262,20 @@ impl TestApi {
 
     /// The embedded table, secrets under the local key.
     pub async fn memory() -> Self {
-        Self::on(Arc::new(MemoryTable::new()), local_vault(), None)
+        let table = Arc::new(MemoryTable::new());
+        Self::on(table.clone(), local_vault(), None, Raw::Embedded(table))
     }
 
     /// A fresh table on the local DynamoDB-compatible server, secrets under a KMS key there.
     pub async fn dynamodb() -> Self {
         let (table, calls) = fresh_dynamo_table().await;
-        Self::on(Arc::new(table), kms_vault().await, Some(calls))
+        let table = Arc::new(table);
+        Self::on(
+            table.clone(),
+            kms_vault().await,
+            Some(calls),
+            Raw::Dynamo(table),
+        )
     }
 
     /// DynamoDB calls made so far (0 on the embedded table).

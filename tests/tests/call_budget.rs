@@ -250,7 +250,8 @@ async fn each_ticket_and_webhook_operation_stays_within_its_call_budget() {
 }
 
 /// SPEC 7's identity lifecycle: upsert at most 2 (created or updated); merge of end users with
-/// 20 UIDs each at most 3 (reads and one transaction), undo at most 3, the merges list 2.
+/// 20 UIDs each at most 3 (reads and one transaction), undo at most 3, the merges list 2;
+/// anonymize at most 2 for the record plus 1 per 25 messages erased in the request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_lifecycle_operation_stays_within_its_call_budget() {
     let api = TestApi::dynamodb().await;
@@ -296,4 +297,65 @@ async fn each_lifecycle_operation_stays_within_its_call_budget() {
     let undo = format!("/api/EndUsers/{target}/merges/{merge_id}/undo");
     assert_eq!(api.post(&undo, 1, json!({})).await.status, 200);
     assert_eq!(calls(), 3, "undo");
+
+    let plain = api
+        .create(1, json!({"firstname": "Plain", "customerRef": "AN-1"}))
+        .await;
+    calls();
+    let anonymize = format!("/api/EndUsers/{}/anonymize", plain["endUserID"]);
+    let anonymized = api.post(&anonymize, 1, json!({})).await;
+    assert_eq!(
+        anonymized.body["erasure"], "complete",
+        "{:?}",
+        anonymized.body
+    );
+    assert_eq!(calls(), 2, "anonymize (no tickets)");
+}
+
+/// Anonymize with messages: at most 2 for the record plus 1 per 25 messages erased in the
+/// request; past 25, the same 3 calls and the rest in the background.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymize_stays_within_its_call_budget() {
+    let api = TestApi::dynamodb().await;
+    let secrets = json!({"twilioAuthToken": "tw-budget"});
+    assert_eq!(api.put("/api/Customers/me", 1, secrets).await.status, 200);
+    let sms = json!({"channelType": "SMS", "address": "+32470999001"});
+    assert_eq!(
+        api.put("/api/Customers/channels/2", 1, sms).await.status,
+        201
+    );
+    let mut calls = meter(&api);
+    let mut paths = Vec::new();
+    for (sender, messages) in [("+32470000501", 3), ("+32470000502", 30)] {
+        for n in 0..messages {
+            let sid = format!("SM-{sender}-{n}");
+            let message = [
+                ("From", sender),
+                ("Body", "hello"),
+                ("MessageSid", sid.as_str()),
+            ];
+            assert_eq!(api.twilio(1, 2, &message, "tw-budget").await.status, 200);
+        }
+        let found = api
+            .get(
+                &format!("/api/EndUsers/byUid?uid={}", sender.replace('+', "%2B")),
+                1,
+            )
+            .await;
+        paths.push(format!(
+            "/api/EndUsers/{}/anonymize",
+            found.body["endUserID"]
+        ));
+    }
+    calls();
+    let few = api.post(&paths[0], 1, json!({})).await;
+    assert_eq!(few.body["erasure"], "complete", "{:?}", few.body);
+    assert_eq!(calls(), 3, "anonymize (3 messages: erased in the request)");
+    let many = api.post(&paths[1], 1, json!({})).await;
+    assert_eq!(many.body["erasure"], "pending", "{:?}", many.body);
+    assert_eq!(
+        calls(),
+        3,
+        "anonymize (30 messages: the rest in the background)"
+    );
 }

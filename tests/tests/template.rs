@@ -106,6 +106,7 @@ fn only_the_functions_that_need_them_may_use_the_secrets_key() {
         "EndUserUidsFunction",
         "TicketsFunction",
         "RetentionFunction",
+        "ErasureFunction",
     ] {
         assert!(kms_grant(name).is_none(), "{name} may not use the key");
     }
@@ -115,7 +116,8 @@ fn only_the_functions_that_need_them_may_use_the_secrets_key() {
     );
 }
 
-/// Every index of the code, with its keys and projection; the retention sweep on a schedule.
+/// Every index of the code, with its keys and projection; the retention sweep and the erasure
+/// jobs on their schedules.
 #[test]
 fn every_index_and_the_retention_schedule_are_declared() {
     for index in answerpal::store::INDEXES {
@@ -149,6 +151,9 @@ fn every_index_and_the_retention_schedule_are_declared() {
     let retention = function("RetentionFunction");
     assert!(retention.contains("Type: Schedule") && retention.contains("Schedule: rate(1 hour)"));
     assert!(retention.contains("index/GSI3"));
+    let erasure = function("ErasureFunction");
+    assert!(erasure.contains("Type: Schedule") && erasure.contains("Schedule: rate(5 minutes)"));
+    assert!(erasure.contains("index/GSI2") && erasure.contains("index/GSI3"));
 }
 
 /// Every variable the functions read is declared (SAM passes `--env-vars` only for declared

@@ -59,6 +59,11 @@ pub async fn merge(
         let found = table.batch_get(&keys).await?;
         let target = live(profile_in(&found, &keys[0], target_id)?)?;
         let source = live(profile_in(&found, &keys[1], source_id)?)?;
+        if target.is_anonymized() || source.is_anonymized() {
+            let errors =
+                FieldErrors::single("sourceEndUserID", "an anonymized end user is not merged");
+            return Err(cannot("the end users cannot be merged", errors));
+        }
         let now = Timestamp::now();
         let merge_id = IdBlock::for_new_end_user().base();
         let folded = end_user::fold(&target, &source, merge_id, by.map(str::to_owned), now)

@@ -21,6 +21,7 @@ pub enum Kind {
     CustomerRef,
     Delivery,
     EndUser,
+    Erasure,
     IdBlock,
     Merge,
     Message,
@@ -32,12 +33,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Account,
         Kind::Channel,
         Kind::CustomerRef,
         Kind::Delivery,
         Kind::EndUser,
+        Kind::Erasure,
         Kind::IdBlock,
         Kind::Merge,
         Kind::Message,
@@ -55,6 +57,7 @@ impl Kind {
             Kind::CustomerRef => "CustomerRef",
             Kind::Delivery => "Delivery",
             Kind::EndUser => "EndUser",
+            Kind::Erasure => "Erasure",
             Kind::IdBlock => "IdBlock",
             Kind::Merge => "Merge",
             Kind::Message => "Message",

@@ -24,6 +24,11 @@ pub fn page_start(tenant: TenantId, ticket_id: u64, skipped: u64) -> Option<Page
     (skipped > 0).then(|| PageStart::after(&keyed(Kind::Message, key, Item::default()), None))
 }
 
+/// The position of the message a key names.
+pub fn position(key: &Key) -> Option<u64> {
+    key.sk.strip_prefix(PREFIX)?.parse().ok()
+}
+
 /// `message` as the one at `position` of its ticket.
 pub fn create(tenant: TenantId, message: &Message, position: u64) -> Result<Write, StoreError> {
     Ok(Write::Put {

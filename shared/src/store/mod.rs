@@ -11,6 +11,7 @@ pub mod customer_ref;
 pub mod delivery;
 pub mod dynamodb;
 pub mod end_user;
+pub mod erasure;
 pub mod id_block;
 pub mod item;
 pub mod memory;

@@ -1,4 +1,5 @@
-//! The retention sweep's index, `GSI3` (sparse, keys only), with two kinds of entries:
+//! The background jobs' index, `GSI3` (sparse, keys only). The retention sweep's two kinds of
+//! entries:
 //!
 //! - a tenant's account: `GSI3PK = SWEEP#TENANTS#{customerID mod 16}`, `GSI3SK` = its current
 //!   `ticketCleanupRetentionDays`, so the sweep finds every tenant and its retention in 16 small
@@ -6,6 +7,8 @@
 //! - a closed ticket: `GSI3PK = T#{customerID}#CLOSED`, `GSI3SK` = `closedAt` (epoch seconds), so
 //!   the tickets due under the tenant's current retention are one bounded range of its own
 //!   partition.
+//!
+//! and the pending erasure jobs of anonymized end users (`store::erasure`).
 
 use super::{AttributeValue, Index, Item, Key, Projection, item::number};
 use crate::domain::{TenantId, Timestamp};

@@ -1,6 +1,6 @@
 //! Every item the API writes names its kind (a stream consumer reads items by kind, not by
 //! parsing keys): after an end user, its UIDs, the account, channels, webhook messages, a reply,
-//! a close and a merge, no item of the embedded table is without one.
+//! a close, a merge, an anonymization and an upsert, no item of the embedded table is without one.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -62,6 +62,16 @@ async fn every_stored_item_names_its_kind() {
         )
         .await;
     assert_eq!(merged.status, 200, "{:?}", merged.body);
+    // Someone was merged into it: its erasure is left to a job.
+    let anonymize = format!("/api/EndUsers/{}/anonymize", id_of(&user));
+    let anonymized = api.post(&anonymize, 1, json!({})).await;
+    assert_eq!(
+        anonymized.body["erasure"], "pending",
+        "{:?}",
+        anonymized.body
+    );
+    let upserted = api.put("/api/EndUsers/byRef/K-2", 1, json!({})).await;
+    assert_eq!(upserted.status, 201, "{:?}", upserted.body);
 
     let items = table.snapshot().expect("the items");
     let unnamed: Vec<_> = items.iter().filter(|i| Kind::of(i).is_none()).collect();

@@ -24,6 +24,7 @@ macro_rules! on_both_stores {
 }
 
 mod account;
+mod anonymize;
 mod assign;
 mod attributes;
 mod by_uid;

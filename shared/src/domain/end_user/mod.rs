@@ -3,6 +3,7 @@
 
 mod attributes;
 mod body;
+mod erasure;
 mod listing;
 mod merge;
 mod revision;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use attributes::{AttributeValue, Attributes, MAX_ATTRIBUTES, filter as attribute_filter};
 pub use body::{EndUserBody, UidEntry};
+pub use erasure::{ANONYMIZED_NAME, Erasure};
 pub use listing::{EndUserSummary, ListQuery, SORT_FIELDS, SortField, select_page};
 pub use merge::{ERASED, Folded, MergeRecord, MergeView, Tombstone, Unfolded, fold, unfold};
 pub use revision::{Revision, create, parse_reference, update};
@@ -94,6 +96,10 @@ pub struct EndUser {
     /// list under it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymized_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure: Option<Erasure>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Incremented by every write; writes are conditional on the version they read.
@@ -148,6 +154,8 @@ impl EndUser {
             uids: Vec::new(),
             attributes: Attributes::new(),
             merged_from: Vec::new(),
+            anonymized_at: None,
+            erasure: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Attributes, EndUser, StoredUid, display_name, primary_ids};
+use super::{Attributes, EndUser, Erasure, StoredUid, display_name, primary_ids};
 use crate::domain::Timestamp;
 use crate::domain::fields::{CountryCode, CustomerType};
 use crate::domain::uid::UidType;
@@ -32,6 +32,9 @@ pub struct EndUserView {
     pub attributes: Attributes,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Set once anonymized (SPEC 7), with how far the erasure of its history is.
+    pub anonymized_at: Option<Timestamp>,
+    pub erasure: Option<Erasure>,
 }
 
 /// EndUserUID as read.
@@ -78,6 +81,8 @@ impl EndUser {
             attributes: self.attributes.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,
+            anonymized_at: self.anonymized_at,
+            erasure: self.erasure,
         }
     }
 }

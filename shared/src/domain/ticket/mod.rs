@@ -83,6 +83,17 @@ pub struct Opening<'a> {
 }
 
 impl Ticket {
+    /// The ticket with what names its end user or quotes a message erased (its UID, subject and
+    /// the desk's feedback); the statistics stay.
+    pub fn erased(&self) -> Ticket {
+        Ticket {
+            uid: crate::domain::end_user::ERASED.into(),
+            subject: crate::domain::end_user::ERASED.into(),
+            ai_feedback_comments: None,
+            ..self.clone()
+        }
+    }
+
     /// A new `Open` ticket: its subject is the given one (trimmed, at most 200 characters), or
     /// else the first 80 characters of the text, as written.
     pub fn open(opening: Opening<'_>) -> Ticket {

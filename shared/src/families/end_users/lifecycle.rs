@@ -1,4 +1,5 @@
-//! The identity lifecycle routes of the family (SPEC 7): merge, the merges list, undo.
+//! The identity lifecycle routes of the family (SPEC 7): merge, the merges list, undo,
+//! anonymize.
 
 use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,7 @@ use crate::error::ApiError;
 use crate::families::path_id;
 use crate::http::request::Call;
 use crate::http::response::{Reply, json};
-use crate::service::merges;
+use crate::service::{anonymize, merges};
 use crate::store::Table;
 
 #[derive(Deserialize)]
@@ -86,4 +87,14 @@ pub(super) async fn undo(
         source: undone.source.view(),
     };
     json(StatusCode::OK, &view)
+}
+
+/// `POST /api/EndUsers/{id}/anonymize`.
+pub(super) async fn anonymize(
+    table: &dyn Table,
+    tenant: TenantId,
+    call: &Call<'_>,
+) -> Result<Reply, ApiError> {
+    let user = anonymize::anonymize(table, tenant, path_id(call, "id")?).await?;
+    json(StatusCode::OK, &user.view())
 }

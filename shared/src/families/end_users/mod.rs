@@ -41,6 +41,7 @@ pub enum Op {
     Merge,
     Merges,
     Undo,
+    Anonymize,
 }
 
 const ROUTES: &[Route<Op>] = &[
@@ -94,6 +95,12 @@ const ROUTES: &[Route<Op>] = &[
         "/api/EndUsers/{id}/merges/{mergeID}/undo",
         AuthPolicy::Jwt,
         Op::Undo,
+    ),
+    Route::new(
+        Method::POST,
+        "/api/EndUsers/{id}/anonymize",
+        AuthPolicy::Jwt,
+        Op::Anonymize,
     ),
 ];
 
@@ -281,6 +288,7 @@ impl Family for EndUsers {
             Op::Merge => lifecycle::merge(table, tenant, call).await,
             Op::Merges => lifecycle::list(table, tenant, call).await,
             Op::Undo => lifecycle::undo(table, tenant, call).await,
+            Op::Anonymize => lifecycle::anonymize(table, tenant, call).await,
         }
     }
 }

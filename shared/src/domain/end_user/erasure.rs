@@ -1,0 +1,91 @@
+//! Anonymization (SPEC 7's right to erasure): the record keeps what statistics need (its ID,
+//! `customerType`, times, the end users merged into it) and nothing personal; its UIDs and
+//! customerRef go, their values freed.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Attributes, EndUser};
+use crate::domain::Timestamp;
+
+/// What a record reads as once anonymized.
+pub const ANONYMIZED_NAME: &str = "Anonymized end user";
+
+/// How far the erasure of an anonymized end user's tickets and messages is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Erasure {
+    /// Its tickets and messages are being erased in the background.
+    Pending,
+    Complete,
+}
+
+impl Erasure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Erasure::Pending => "pending",
+            Erasure::Complete => "complete",
+        }
+    }
+}
+
+impl EndUser {
+    /// The record anonymized at `now`, its erasure as `erasure` says: its next version.
+    pub fn anonymized(&self, erasure: Erasure, now: Timestamp) -> EndUser {
+        EndUser {
+            firstname: None,
+            lastname: None,
+            name: Some(ANONYMIZED_NAME.into()),
+            gender: None,
+            other_contact_details: None,
+            ai_documentation: None,
+            customer_ref: None,
+            country: None,
+            lang: None,
+            street: None,
+            house_number: None,
+            postal_code: None,
+            city: None,
+            company: None,
+            uids: Vec::new(),
+            attributes: Attributes::new(),
+            anonymized_at: Some(now),
+            erasure: Some(erasure),
+            ..self.next_version(now)
+        }
+    }
+
+    pub fn is_anonymized(&self) -> bool {
+        self.anonymized_at.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn an_anonymized_record_keeps_nothing_personal() {
+        let user = created(serde_json::json!({
+            "firstname": "Jane", "lastname": "Doe", "gender": "f", "otherContactDetails": "x",
+            "aiDocumentation": "notes", "customerRef": "R-1", "customerType": "Customer",
+            "country": "BE", "lang": "nl", "street": "Main", "houseNumber": "1",
+            "postalCode": "9000", "city": "Gent", "company": "Acme",
+            "attributes": {"plan": "gold"},
+            "uids": [{"uidType": "Email", "uid": "jane@example.com"}]
+        }));
+        let anonymized = user.anonymized(Erasure::Pending, now());
+        let text = serde_json::to_string(&anonymized).expect("json");
+        for value in [
+            "Jane", "Doe", "notes", "R-1", "BE", "Main", "9000", "Gent", "Acme", "gold", "jane@",
+        ] {
+            assert!(!text.contains(value), "{value} in {text}");
+        }
+        let view = anonymized.view();
+        assert_eq!(view.name, ANONYMIZED_NAME);
+        assert_eq!(view.customer_type, user.customer_type, "a statistic, kept");
+        assert_eq!(view.created_at, user.created_at);
+        assert_eq!(anonymized.version, user.version + 1);
+        assert!(anonymized.is_anonymized());
+    }
+}

@@ -1,0 +1,168 @@
+//! Anonymize (SPEC 7's right to erasure). One consistent query of the end user's partition reads
+//! its record, its ticket count and the merge records into it; when its tickets hold at most 25
+//! messages (and no one was merged into it), one more query reads them and one transaction
+//! erases everything; otherwise the transaction erases the record, frees its values and leaves
+//! an erasure job that `service::erasure` finishes in the background.
+
+use std::collections::HashMap;
+
+use super::end_users::{live, one_transaction};
+use super::unit_of_work::{self, Exhausted, Step};
+use crate::domain::end_user::{EndUser, Erasure, MergeRecord};
+use crate::domain::{TenantId, Timestamp};
+use crate::error::ApiError;
+use crate::store::erasure::ErasureJob;
+use crate::store::ticket::{self, StoredTicket};
+use crate::store::{
+    self, Condition, Kind, MAX_WRITES, Query, Table, Transaction, Write, erasure, merge,
+};
+
+/// At most this many messages are erased in the request itself.
+pub const ERASED_IN_REQUEST: u64 = 25;
+
+/// What the first read found: the end user, its ticket count and the merge records into it
+/// that still hold values.
+struct Read {
+    user: EndUser,
+    tickets: u64,
+    merges: Vec<MergeRecord>,
+}
+
+async fn read(table: &dyn Table, tenant: TenantId, id: u64) -> Result<Read, ApiError> {
+    let profile = store::end_user::key(tenant, id);
+    let items = store::every_item(table, &Query::table(&profile.pk, "")).await?;
+    let record = profile
+        .find_in(&items)
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("end user {id} not found")))?;
+    let user = live(store::end_user::profile_from_item(record)?)?;
+    let count = ticket::count_key(tenant, id);
+    let tickets = count.find_in(&items).map_or(0, ticket::tickets_counted);
+    let merges = items
+        .into_iter()
+        .filter(|item| Kind::of(item) == Some(Kind::Merge))
+        .map(merge::from_item)
+        .collect::<Result<Vec<_>, _>>()?;
+    let merges = merges.into_iter().filter(|m| m.source.is_some()).collect();
+    Ok(Read {
+        user,
+        tickets,
+        merges,
+    })
+}
+
+/// The end user's tickets when the request can erase them itself: none merged into it, at most
+/// [`ERASED_IN_REQUEST`] messages.
+async fn few_tickets(
+    table: &dyn Table,
+    tenant: TenantId,
+    read: &Read,
+) -> Result<Option<Vec<StoredTicket>>, ApiError> {
+    if !read.user.merged_from.is_empty() {
+        return Ok(None);
+    }
+    if read.tickets == 0 {
+        return Ok(Some(Vec::new()));
+    }
+    let partition = ticket::list_partition(tenant, read.user.id);
+    let index = Query::index(&ticket::BY_END_USER, &partition);
+    let tickets = store::every_item(table, &index)
+        .await?
+        .into_iter()
+        .map(ticket::from_item)
+        .collect::<Result<Vec<_>, _>>()?;
+    let messages: u64 = tickets.iter().map(|t| t.ticket.message_count).sum();
+    Ok((messages <= ERASED_IN_REQUEST).then_some(tickets))
+}
+
+/// The merge record without the values it held.
+pub(super) fn erased_record(tenant: TenantId, record: &MergeRecord) -> Result<Write, ApiError> {
+    let mut erased = record.clone();
+    erased.erase_values();
+    Ok(Write::Put {
+        item: merge::to_item(tenant, &erased)?,
+        condition: Some(Condition::Exists),
+    })
+}
+
+/// The transaction that erases everything now: record, values, merge records, tickets and
+/// their messages; `None` when it does not fit in one.
+fn erased_now(
+    tenant: TenantId,
+    read: &Read,
+    tickets: &[StoredTicket],
+    now: Timestamp,
+) -> Result<Option<Transaction>, ApiError> {
+    let next = read.user.anonymized(Erasure::Complete, now);
+    let mut tx = store::end_user::changes(
+        tenant,
+        Some(&read.user),
+        Some(&next),
+        None,
+        &HashMap::new(),
+        now,
+    )?;
+    for record in &read.merges {
+        tx.push(erased_record(tenant, record)?);
+    }
+    for stored in tickets {
+        tx.push(ticket::save(tenant, stored, &stored.ticket.erased())?);
+        for position in 1..=stored.ticket.message_count {
+            tx.push(erasure::erase_message_at(
+                tenant,
+                stored.ticket.id,
+                position,
+            ));
+        }
+    }
+    Ok((tx.writes.len() <= MAX_WRITES).then_some(tx))
+}
+
+/// The transaction that erases the record and frees its values now and leaves the rest to an
+/// erasure job.
+fn erased_later(tenant: TenantId, read: &Read, now: Timestamp) -> Result<Transaction, ApiError> {
+    let user = &read.user;
+    let next = user.anonymized(Erasure::Pending, now);
+    let mut tx =
+        store::end_user::changes(tenant, Some(user), Some(&next), None, &HashMap::new(), now)?;
+    let job = ErasureJob {
+        tenant: tenant.get(),
+        end_user_id: user.id,
+        scan: [user.id]
+            .into_iter()
+            .chain(user.merged_from.iter().copied())
+            .collect(),
+        tickets: Vec::new(),
+        position: 1,
+        merges: Vec::new(),
+        requested_at: now,
+        step: 0,
+    };
+    tx.push(erasure::create(&job)?);
+    one_transaction(tx)
+}
+
+/// Anonymizes end user `id`; an anonymized one answers as it is.
+pub async fn anonymize(table: &dyn Table, tenant: TenantId, id: u64) -> Result<EndUser, ApiError> {
+    unit_of_work::run(table, Exhausted::Conflict, |_| async {
+        let read = read(table, tenant, id).await?;
+        if read.user.is_anonymized() {
+            return Ok(Step::Done(read.user));
+        }
+        let now = Timestamp::now();
+        if let Some(tickets) = few_tickets(table, tenant, &read).await?
+            && let Some(tx) = erased_now(tenant, &read, &tickets, now)?
+        {
+            return Ok(Step::commit(
+                tx,
+                read.user.anonymized(Erasure::Complete, now),
+            ));
+        }
+        let tx = erased_later(tenant, &read, now)?;
+        Ok(Step::commit(
+            tx,
+            read.user.anonymized(Erasure::Pending, now),
+        ))
+    })
+    .await
+}
