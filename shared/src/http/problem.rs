@@ -130,7 +130,13 @@ impl ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        match &self {
+        self.add_headers(headers);
+        response
+    }
+
+    /// The headers a kind of problem carries besides its content type.
+    fn add_headers(&self, headers: &mut lambda_http::http::HeaderMap) {
+        match self {
             ApiError::MissingCredentials => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
@@ -165,7 +171,6 @@ impl ApiError {
             }
             _ => {}
         }
-        response
     }
 }
 

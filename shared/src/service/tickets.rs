@@ -86,26 +86,12 @@ pub async fn list(
         let (page, total) = select_page(tickets, query);
         return Ok(Page::new(page, total, query.page));
     }
-    let mut total = count.find_in(&found).map_or(0, ticket::tickets_counted);
-    if owners.len() > 1 {
-        let counts: Vec<_> = owners[1..]
-            .iter()
-            .map(|id| ticket::count_key(tenant, *id))
-            .collect();
-        total += table
-            .batch_get(&counts)
-            .await?
-            .iter()
-            .map(ticket::tickets_counted)
-            .sum::<u64>();
-    }
+    let own = count.find_in(&found).map_or(0, ticket::tickets_counted);
+    let total = own + merged_count(table, tenant, &owners[1..]).await?;
     let total = usize::try_from(total).unwrap_or(usize::MAX);
     let range = query.page.range(total);
-    if range.is_empty() {
-        return Ok(Page::new(Vec::new(), total, query.page));
-    }
     let mut tickets = Vec::new();
-    for owner in &owners {
+    for owner in owners.iter().filter(|_| !range.is_empty()) {
         let partition = ticket::list_partition(tenant, *owner);
         let index = Query::index(&ticket::BY_END_USER, &partition);
         let index = match query.order {
@@ -125,6 +111,23 @@ pub async fn list(
         .skip(range.start)
         .collect();
     Ok(Page::new(page, total, query.page))
+}
+
+/// The tickets of the end users `merged` into another: one batch read of their counts.
+async fn merged_count(
+    table: &dyn Table,
+    tenant: TenantId,
+    merged: &[u64],
+) -> Result<u64, ApiError> {
+    if merged.is_empty() {
+        return Ok(0);
+    }
+    let counts: Vec<_> = merged
+        .iter()
+        .map(|id| ticket::count_key(tenant, *id))
+        .collect();
+    let found = table.batch_get(&counts).await?;
+    Ok(found.iter().map(ticket::tickets_counted).sum())
 }
 
 fn decoded(items: Vec<crate::store::Item>) -> Result<Vec<Ticket>, ApiError> {

@@ -265,120 +265,8 @@ fn move_uids(next: &mut EndUser, source: &EndUser) -> (Vec<StoredUid>, Vec<u64>)
     (moved, marked)
 }
 
-/// A merge can be undone for this long after it.
-pub const UNDO_WINDOW_SECONDS: i64 = 30 * 24 * 60 * 60;
-
-/// What an erased value reads as.
-pub const ERASED: &str = "[erased]";
-
-/// Both end users as an undo leaves them.
-#[derive(Debug)]
-pub struct Unfolded {
-    pub target: EndUser,
-    pub source: EndUser,
-}
-
-/// Undoes `record` on `target` (as it is now): the source comes back as it was, its UIDs,
-/// fields and attributes leave the target. A moved value the target no longer holds as it
-/// took it is a conflict naming it (`movedUIDs[i]`, `movedFields.<name>`, `movedAttributes.<key>`).
-/// `source_version` is the tombstone's.
-pub fn unfold(
-    target: &EndUser,
-    record: &MergeRecord,
-    source_version: u64,
-    now: Timestamp,
-) -> Result<Unfolded, FieldErrors> {
-    let mut errors = FieldErrors::default();
-    let Some(source) = &record.source else {
-        errors.add(
-            "mergeID",
-            "the merge's source was erased; it cannot come back",
-        );
-        return Err(errors);
-    };
-    for (i, moved) in record.moved_uids.iter().enumerate() {
-        let held = target
-            .uids
-            .iter()
-            .any(|u| u.id == moved.id && u.uid_type == moved.uid_type && u.uid == moved.uid);
-        if !held {
-            errors.add(
-                format!("movedUIDs[{i}]"),
-                format!(
-                    "{} {} was changed or removed on the target since the merge",
-                    moved.uid_type.as_str(),
-                    moved.uid
-                ),
-            );
-        }
-    }
-    for (name, value) in &record.moved_fields {
-        if field_value(target, name).as_ref() != Some(value) {
-            errors.add(
-                format!("movedFields.{name}"),
-                "was changed on the target since the merge",
-            );
-        }
-    }
-    for (key, value) in &record.moved_attributes {
-        if target.attributes.get(key) != Some(value) {
-            errors.add(
-                format!("movedAttributes.{key}"),
-                "was changed on the target since the merge",
-            );
-        }
-    }
-    let mut next = target.next_version(now);
-    next.uids
-        .retain(|u| !record.moved_uids.iter().any(|m| m.id == u.id));
-    for uid in next.uids.iter_mut() {
-        if record.marked_primary.contains(&uid.id) {
-            uid.marked_primary = false;
-        }
-    }
-    for name in record.moved_fields.keys() {
-        clear_field(&mut next, name);
-    }
-    for key in record.moved_attributes.keys() {
-        next.attributes.remove(key);
-    }
-    next.merged_from
-        .retain(|id| *id != record.source_id && !record.repointed.contains(id));
-    let restored = EndUser {
-        version: source_version + 1,
-        updated_at: now,
-        ..source.clone()
-    };
-    errors.into_result(Unfolded {
-        target: next,
-        source: restored,
-    })
-}
-
-impl MergeRecord {
-    /// The record without the personal values it held (after an undo, or an erasure of either
-    /// end user): which UIDs (by ID and type) and which fields moved stay.
-    pub fn erase_values(&mut self) {
-        self.source = None;
-        for uid in &mut self.moved_uids {
-            uid.uid = ERASED.into();
-        }
-        for value in self.moved_fields.values_mut() {
-            *value = ERASED.into();
-        }
-        for value in self.moved_attributes.values_mut() {
-            *value = super::AttributeValue::Text(ERASED.into());
-        }
-    }
-
-    /// Whether it can still be undone at `now`.
-    pub fn within_undo_window(&self, now: Timestamp) -> bool {
-        now.unix_seconds() - self.merged_at.unix_seconds() <= UNDO_WINDOW_SECONDS
-    }
-}
-
 /// The value of field `name` on `user`, as a merge record writes it.
-pub fn field_value(user: &EndUser, name: &str) -> Option<String> {
+pub(super) fn field_value(user: &EndUser, name: &str) -> Option<String> {
     let mut user = user.clone();
     match name {
         "country" => user.country.map(|c: CountryCode| c.to_string()),
@@ -391,7 +279,7 @@ pub fn field_value(user: &EndUser, name: &str) -> Option<String> {
 }
 
 /// Clears field `name` on `user` (the undo of a fill).
-pub fn clear_field(user: &mut EndUser, name: &str) {
+pub(super) fn clear_field(user: &mut EndUser, name: &str) {
     match name {
         "country" => user.country = None,
         "customerRef" => user.customer_ref = None,
@@ -404,11 +292,11 @@ pub fn clear_field(user: &mut EndUser, name: &str) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::test_support::*;
     use super::*;
 
-    fn pair() -> (EndUser, EndUser) {
+    pub(in crate::domain::end_user) fn pair() -> (EndUser, EndUser) {
         let target = created(serde_json::json!({
             "firstname": "Jane", "attributes": {"plan": "gold"},
             "uids": [{"uidType": "Email", "uid": "t2@example.com"}, {"uidType": "Email", "uid": "t1@example.com"}]
@@ -483,62 +371,6 @@ mod tests {
         }
         let errors = fold(&target, &source, 9, None, now()).expect_err("too many UIDs");
         assert!(errors.contains("uids"));
-    }
-
-    #[test]
-    fn an_undo_restores_both_as_they_were() {
-        let (target, source) = pair();
-        let folded = fold(&target, &source, 9, None, now()).expect("mergeable");
-        let undone = unfold(&folded.target, &folded.record, 7, now()).expect("undoable");
-        assert_eq!(undone.target.view().uids, target.view().uids);
-        let unversioned = |u: &EndUser| EndUser {
-            version: 0,
-            ..u.clone()
-        };
-        assert_eq!(unversioned(&undone.target), unversioned(&target));
-        assert_eq!(undone.source.version, 8);
-        assert_eq!(unversioned(&undone.source), unversioned(&source));
-    }
-
-    #[test]
-    fn an_undo_names_each_moved_value_changed_since() {
-        let (target, source) = pair();
-        let folded = fold(&target, &source, 9, None, now()).expect("mergeable");
-        let mut changed = folded.target.clone();
-        changed.city = Some("Brugge".into());
-        changed.uids.retain(|u| u.uid != "s@example.com");
-        changed.attributes.remove("seats");
-        let errors = unfold(&changed, &folded.record, 7, now()).expect_err("changed since");
-        for path in ["movedFields.city", "movedAttributes.seats"] {
-            assert!(errors.contains(path), "{path} missing from {errors:?}");
-        }
-        let uid_paths = (0..2).filter(|i| errors.contains(&format!("movedUIDs[{i}]")));
-        assert_eq!(uid_paths.count(), 1, "{errors:?}");
-        assert!(!errors.contains("movedFields.lastname"));
-    }
-
-    #[test]
-    fn an_erased_record_keeps_no_value() {
-        let (target, source) = pair();
-        let mut record = fold(&target, &source, 9, None, now())
-            .expect("mergeable")
-            .record;
-        record.erase_values();
-        let text = serde_json::to_string(&record).expect("json");
-        for value in [
-            "s@example.com",
-            "+32470000000",
-            "Gent",
-            "S-1",
-            "Doe",
-            "silver",
-        ] {
-            assert!(!text.contains(value), "{value} in {text}");
-        }
-        assert!(
-            unfold(&target, &record, 7, now()).is_err(),
-            "nothing to bring back"
-        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod listing;
 mod merge;
 mod revision;
 mod uid_list;
+mod unmerge;
 mod view;
 
 use std::collections::{HashMap, HashSet};
@@ -18,8 +19,9 @@ pub use attributes::{AttributeValue, Attributes, MAX_ATTRIBUTES, filter as attri
 pub use body::{EndUserBody, UidEntry};
 pub use erasure::{ANONYMIZED_NAME, Erasure};
 pub use listing::{EndUserSummary, ListQuery, SORT_FIELDS, SortField, select_page};
-pub use merge::{ERASED, Folded, MergeRecord, MergeView, Tombstone, Unfolded, fold, unfold};
+pub use merge::{Folded, MergeRecord, MergeView, Tombstone, fold};
 pub use revision::{Revision, create, parse_reference, update};
+pub use unmerge::{ERASED, Unfolded, unfold};
 pub use view::{EndUserView, UidView};
 
 use super::Timestamp;

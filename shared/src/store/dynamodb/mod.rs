@@ -4,6 +4,8 @@
 mod client;
 mod expression;
 mod schema;
+#[cfg(feature = "contract-tests")]
+mod snapshot;
 
 pub use schema::RecreatingTable;
 
@@ -41,30 +43,6 @@ pub struct DynamoTable {
 }
 
 impl DynamoTable {
-    /// Every item the table holds, scanned: what a copy of the table would reveal (for the
-    /// suites that check erasure; nothing in the service scans).
-    #[cfg(feature = "contract-tests")]
-    pub async fn snapshot(&self) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .scan()
-                .table_name(&self.name)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| self.failure(e))?;
-            items.extend(output.items.into_iter().flatten().map(Item::from));
-            match output.last_evaluated_key.filter(|k| !k.is_empty()) {
-                Some(next) => start = Some(next),
-                None => return Ok(items),
-            }
-        }
-    }
-
     pub fn new(client: Client, name: impl Into<String>) -> Self {
         DynamoTable {
             client,
