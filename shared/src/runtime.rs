@@ -165,65 +165,49 @@ fn sweep_stops_at(deadline_ms: u64) -> Instant {
     Instant::now() + left.saturating_sub(SWEEP_MARGIN)
 }
 
-/// Runs the retention sweep (`service::retention`) on every scheduled event: settings from the
-/// environment, JSON logs and the DynamoDB table `TABLE_NAME`, each built once.
-pub async fn run_retention() -> Result<(), lambda_http::Error> {
+/// Runs `job` on every scheduled event of the function `name`: settings from the environment,
+/// JSON logs and the DynamoDB table `TABLE_NAME`, each built once; each run stops starting new
+/// work 20 s before the invocation's deadline, and answers (and logs) what it did.
+async fn run_scheduled<T, E, F, Fut>(name: &'static str, job: F) -> Result<(), lambda_http::Error>
+where
+    T: serde::Serialize,
+    E: std::fmt::Display,
+    F: Fn(Arc<dyn Table>, Instant) -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
     let settings = Settings::from_env()?;
     init_json_logs(&settings);
     let table_name = settings.required_table_name()?;
     let (resources, _) = Resources::dynamodb(&settings, table_name);
-    let table = resources.table.as_ref();
+    let job = &job;
+    let table = &resources.table;
     lambda_runtime::run(service_fn(
         |event: LambdaEvent<serde_json::Value>| async move {
             let stop_at = sweep_stops_at(event.context.deadline);
-            let swept = retention::sweep(table, Timestamp::now(), stop_at)
+            let done = job(Arc::clone(table), stop_at)
                 .await
                 .map_err(|error| lambda_http::Error::from(error.to_string()))?;
-            tracing::info!(
-                tickets = swept.tickets,
-                messages = swept.messages,
-                unreadable = swept.unreadable,
-                complete = swept.complete,
-                "retention sweep"
-            );
-            Ok::<_, lambda_http::Error>(serde_json::json!({
-                "tickets": swept.tickets,
-                "messages": swept.messages,
-                "unreadable": swept.unreadable,
-                "complete": swept.complete,
-            }))
+            let done = serde_json::to_value(done)?;
+            tracing::info!(job = name, done = %done, "scheduled job ran");
+            Ok::<_, lambda_http::Error>(done)
         },
     ))
     .await
 }
 
-/// Works through pending erasure jobs (`service::erasure`) on every scheduled event, as
-/// [`run_retention`] sweeps.
+/// Runs the retention sweep (`service::retention`) on every scheduled event.
+pub async fn run_retention() -> Result<(), lambda_http::Error> {
+    run_scheduled("retention", |table, stop_at| async move {
+        retention::sweep(table.as_ref(), Timestamp::now(), stop_at).await
+    })
+    .await
+}
+
+/// Works through pending erasure jobs (`service::erasure`) on every scheduled event.
 pub async fn run_erasure() -> Result<(), lambda_http::Error> {
-    let settings = Settings::from_env()?;
-    init_json_logs(&settings);
-    let table_name = settings.required_table_name()?;
-    let (resources, _) = Resources::dynamodb(&settings, table_name);
-    let table = resources.table.as_ref();
-    lambda_runtime::run(service_fn(
-        |event: LambdaEvent<serde_json::Value>| async move {
-            let stop_at = sweep_stops_at(event.context.deadline);
-            let erased = erasure::run(table, stop_at)
-                .await
-                .map_err(|error| lambda_http::Error::from(error.to_string()))?;
-            tracing::info!(
-                finished = erased.finished,
-                steps = erased.steps,
-                complete = erased.complete,
-                "erasure jobs"
-            );
-            Ok::<_, lambda_http::Error>(serde_json::json!({
-                "finished": erased.finished,
-                "steps": erased.steps,
-                "complete": erased.complete,
-            }))
-        },
-    ))
+    run_scheduled("erasure", |table, stop_at| async move {
+        erasure::run(table.as_ref(), stop_at).await
+    })
     .await
 }
 

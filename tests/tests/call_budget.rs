@@ -16,6 +16,18 @@ fn meter(api: &TestApi) -> impl FnMut() -> u64 + '_ {
     }
 }
 
+/// The API on moto, tenant 1 with Twilio's and the webhooks' secrets (`tw-budget`,
+/// `wh-budget`) and SMS channel 2.
+async fn with_sms_channel() -> TestApi {
+    let api = TestApi::dynamodb().await;
+    let secrets = json!({"twilioAuthToken": "tw-budget", "webhookSigningSecret": "wh-budget"});
+    assert_eq!(api.put("/api/Customers/me", 1, secrets).await.status, 200);
+    let sms = json!({"channelType": "SMS", "address": "+32470999001"});
+    let saved = api.put("/api/Customers/channels/2", 1, sms).await;
+    assert_eq!(saved.status, 201);
+    api
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_operation_stays_within_its_call_budget() {
     let api = TestApi::dynamodb().await;
@@ -143,14 +155,7 @@ async fn each_account_operation_stays_within_its_call_budget() {
 /// most 2.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_ticket_and_webhook_operation_stays_within_its_call_budget() {
-    let api = TestApi::dynamodb().await;
-    let secrets = json!({"twilioAuthToken": "tw-budget", "webhookSigningSecret": "wh-budget"});
-    assert_eq!(api.put("/api/Customers/me", 1, secrets).await.status, 200);
-    let sms = json!({"channelType": "SMS", "address": "+32470999001"});
-    assert_eq!(
-        api.put("/api/Customers/channels/2", 1, sms).await.status,
-        201
-    );
+    let api = with_sms_channel().await;
     let mut calls = meter(&api);
 
     let message = |sid: &'static str| {
@@ -316,14 +321,7 @@ async fn each_lifecycle_operation_stays_within_its_call_budget() {
 /// request; past 25, the same 3 calls and the rest in the background.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymize_stays_within_its_call_budget() {
-    let api = TestApi::dynamodb().await;
-    let secrets = json!({"twilioAuthToken": "tw-budget"});
-    assert_eq!(api.put("/api/Customers/me", 1, secrets).await.status, 200);
-    let sms = json!({"channelType": "SMS", "address": "+32470999001"});
-    assert_eq!(
-        api.put("/api/Customers/channels/2", 1, sms).await.status,
-        201
-    );
+    let api = with_sms_channel().await;
     let mut calls = meter(&api);
     let mut paths = Vec::new();
     for (sender, messages) in [("+32470000501", 3), ("+32470000502", 30)] {

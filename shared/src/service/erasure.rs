@@ -23,7 +23,7 @@ const MESSAGES_PER_STEP: usize = 25;
 const ATTEMPTS_PER_STEP: u32 = 5;
 
 /// What one run did.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Erased {
     /// Jobs finished.
     pub finished: usize,

@@ -23,7 +23,7 @@ const TICKETS_PER_ROUND: usize = 25;
 const MESSAGES_PER_WRITE: usize = MAX_WRITES - 2;
 
 /// What one sweep did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Swept {
     pub tickets: usize,
     pub messages: usize,

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Attributes, EndUser};
+use super::EndUser;
 use crate::domain::Timestamp;
 
 /// What a record reads as once anonymized.
@@ -32,25 +32,14 @@ impl EndUser {
     /// The record anonymized at `now`, its erasure as `erasure` says: its next version.
     pub fn anonymized(&self, erasure: Erasure, now: Timestamp) -> EndUser {
         EndUser {
-            firstname: None,
-            lastname: None,
             name: Some(ANONYMIZED_NAME.into()),
-            gender: None,
-            other_contact_details: None,
-            ai_documentation: None,
-            customer_ref: None,
-            country: None,
-            lang: None,
-            street: None,
-            house_number: None,
-            postal_code: None,
-            city: None,
-            company: None,
-            uids: Vec::new(),
-            attributes: Attributes::new(),
+            customer_type: self.customer_type,
+            merged_from: self.merged_from.clone(),
             anonymized_at: Some(now),
             erasure: Some(erasure),
-            ..self.next_version(now)
+            created_at: self.created_at,
+            version: self.version + 1,
+            ..EndUser::empty(self.id, now)
         }
     }
 
