@@ -1,62 +1,29 @@
-//! Anonymize (SPEC 7's right to erasure). One consistent query of the end user's partition reads
-//! its record, its ticket count and the merge records into it; when its tickets hold at most 25
-//! messages (and no one was merged into it), one more query reads them and one transaction
-//! erases everything; otherwise the transaction erases the record, frees its values and leaves
-//! an erasure job that `service::erasure` finishes in the background.
+//! Anonymize (SPEC 7's right to erasure). One consistent query of the end user's partition
+//! reads its record, its ticket count and the merge records into it; when its tickets hold at
+//! most 25 messages (and no one was merged into it), one more query reads them and one
+//! transaction erases everything; otherwise the transaction erases the record, frees its values
+//! and leaves an erasure job that `service::erasure` finishes in the background.
 
 use std::collections::HashMap;
 
-use super::end_users::{live, one_transaction};
+use super::end_users::{Partition, one_transaction, read_partition};
 use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::end_user::{EndUser, Erasure, MergeRecord};
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::erasure::ErasureJob;
 use crate::store::ticket::{self, StoredTicket};
-use crate::store::{
-    self, Condition, Kind, MAX_WRITES, Query, Table, Transaction, Write, erasure, merge,
-};
+use crate::store::{self, Condition, MAX_WRITES, Query, Table, Transaction, Write, erasure, merge};
 
 /// At most this many messages are erased in the request itself.
 pub const ERASED_IN_REQUEST: u64 = 25;
-
-/// What the first read found: the end user, its ticket count and the merge records into it
-/// that still hold values.
-struct Read {
-    user: EndUser,
-    tickets: u64,
-    merges: Vec<MergeRecord>,
-}
-
-async fn read(table: &dyn Table, tenant: TenantId, id: u64) -> Result<Read, ApiError> {
-    let profile = store::end_user::key(tenant, id);
-    let items = store::every_item(table, &Query::table(&profile.pk, "")).await?;
-    let record = profile
-        .find_in(&items)
-        .cloned()
-        .ok_or_else(|| ApiError::NotFound(format!("end user {id} not found")))?;
-    let user = live(store::end_user::profile_from_item(record)?)?;
-    let count = ticket::count_key(tenant, id);
-    let tickets = count.find_in(&items).map_or(0, ticket::tickets_counted);
-    let merges = items
-        .into_iter()
-        .filter(|item| Kind::of(item) == Some(Kind::Merge))
-        .map(merge::from_item)
-        .collect::<Result<Vec<_>, _>>()?;
-    let merges = merges.into_iter().filter(|m| m.source.is_some()).collect();
-    Ok(Read {
-        user,
-        tickets,
-        merges,
-    })
-}
 
 /// The end user's tickets when the request can erase them itself: none merged into it, at most
 /// [`ERASED_IN_REQUEST`] messages.
 async fn few_tickets(
     table: &dyn Table,
     tenant: TenantId,
-    read: &Read,
+    read: &Partition,
 ) -> Result<Option<Vec<StoredTicket>>, ApiError> {
     if !read.user.merged_from.is_empty() {
         return Ok(None);
@@ -89,7 +56,7 @@ pub(super) fn erased_record(tenant: TenantId, record: &MergeRecord) -> Result<Wr
 /// their messages; `None` when it does not fit in one.
 fn erased_now(
     tenant: TenantId,
-    read: &Read,
+    read: &Partition,
     tickets: &[StoredTicket],
     now: Timestamp,
 ) -> Result<Option<Transaction>, ApiError> {
@@ -120,7 +87,11 @@ fn erased_now(
 
 /// The transaction that erases the record and frees its values now and leaves the rest to an
 /// erasure job.
-fn erased_later(tenant: TenantId, read: &Read, now: Timestamp) -> Result<Transaction, ApiError> {
+fn erased_later(
+    tenant: TenantId,
+    read: &Partition,
+    now: Timestamp,
+) -> Result<Transaction, ApiError> {
     let user = &read.user;
     let next = user.anonymized(Erasure::Pending, now);
     let mut tx =
@@ -145,7 +116,7 @@ fn erased_later(tenant: TenantId, read: &Read, now: Timestamp) -> Result<Transac
 /// Anonymizes end user `id`; an anonymized one answers as it is.
 pub async fn anonymize(table: &dyn Table, tenant: TenantId, id: u64) -> Result<EndUser, ApiError> {
     unit_of_work::run(table, Exhausted::Conflict, |_| async {
-        let read = read(table, tenant, id).await?;
+        let read = read_partition(table, tenant, id).await?;
         if read.user.is_anonymized() {
             return Ok(Step::Done(read.user));
         }

@@ -3,7 +3,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::unit_of_work::{self, Exhausted, Step};
-use crate::domain::end_user::{self, EndUser, EndUserBody, EndUserView, ListQuery, select_page};
+use crate::domain::end_user::{
+    self, EndUser, EndUserBody, EndUserView, ListQuery, MergeRecord, select_page,
+};
 use crate::domain::errors::FieldErrors;
 use crate::domain::fields::CountryCode;
 use crate::domain::ids::IdBlock;
@@ -13,7 +15,8 @@ use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::end_user::Profile;
 use crate::store::{
-    self, Key, MAX_BATCH_GET, MAX_WRITES, Query, Table, Transaction, customer_ref, owner, uid_index,
+    self, Key, Kind, MAX_BATCH_GET, MAX_WRITES, Query, Table, Transaction, customer_ref, owner,
+    uid_index,
 };
 
 /// Reads one end user of the tenant; 404 when it does not exist.
@@ -37,6 +40,45 @@ pub(super) fn live(profile: Profile) -> Result<EndUser, ApiError> {
             merged_into: tombstone.merged_into,
         }),
     }
+}
+
+/// What an end user's partition holds besides its open-ticket guards: the record, its ticket
+/// count and the merge records into it that still hold values.
+pub(super) struct Partition {
+    pub user: EndUser,
+    pub tickets: u64,
+    pub merges: Vec<MergeRecord>,
+}
+
+/// The end user's partition, in one consistent query; 404 without a record, 410 for a
+/// tombstone.
+pub(super) async fn read_partition(
+    table: &dyn Table,
+    tenant: TenantId,
+    id: u64,
+) -> Result<Partition, ApiError> {
+    let profile = store::end_user::key(tenant, id);
+    let items = store::every_item(table, &Query::table(&profile.pk, "")).await?;
+    let record = profile
+        .find_in(&items)
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("end user {id} not found")))?;
+    let user = live(store::end_user::profile_from_item(record)?)?;
+    let count = store::ticket::count_key(tenant, id);
+    let tickets = count
+        .find_in(&items)
+        .map_or(0, store::ticket::tickets_counted);
+    let merges = items
+        .into_iter()
+        .filter(|item| Kind::of(item) == Some(Kind::Merge))
+        .map(store::merge::from_item)
+        .collect::<Result<Vec<_>, _>>()?;
+    let merges = merges.into_iter().filter(|m| m.source.is_some()).collect();
+    Ok(Partition {
+        user,
+        tickets,
+        merges,
+    })
 }
 
 /// `tx` when it fits in one transaction; a 400 asking to split the request otherwise.
@@ -110,19 +152,24 @@ pub(super) fn updated<T>(
     Ok(Step::commit(tx, answer(revision.user)))
 }
 
-/// Removes the end user with its UIDs and customerRef, which become free.
+/// Removes the end user with its UIDs and customerRef, which become free, and what its merges
+/// left: the tombstones of the end users merged into it and the merge records holding their
+/// values (an undone merge's record, which holds none, stays).
 pub async fn delete(table: &dyn Table, tenant: TenantId, id: u64) -> Result<(), ApiError> {
     unit_of_work::run(table, Exhausted::Conflict, |_| async {
-        let current = load(table, tenant, id).await?;
-        let tx = one_transaction(store::end_user::changes(
+        let read = read_partition(table, tenant, id).await?;
+        let mut tx = store::end_user::changes(
             tenant,
-            Some(&current),
+            Some(&read.user),
             None,
             None,
             &HashMap::new(),
             Timestamp::now(),
-        )?)?;
-        Ok(Step::commit(tx, ()))
+        )?;
+        for write in store::merge::forgotten(tenant, &read.user, &read.merges) {
+            tx.push(write);
+        }
+        Ok(Step::commit(one_transaction(tx)?, ()))
     })
     .await
 }

@@ -137,3 +137,20 @@ pub fn undone(
     });
     Ok(tx)
 }
+
+/// What the merges into `target` left, removed with it: the tombstones of the end users merged
+/// into it (each still pointing at it) and `records`.
+pub fn forgotten(tenant: TenantId, target: &EndUser, records: &[MergeRecord]) -> Vec<Write> {
+    let tombstones = target.merged_from.iter().map(|id| Write::Delete {
+        key: profile_key(tenant, *id),
+        condition: Some(Condition::Equals {
+            attribute: MERGED_INTO,
+            value: number(target.id),
+        }),
+    });
+    let records = records.iter().map(|record| Write::Delete {
+        key: key(tenant, record.target_id, record.merge_id),
+        condition: None,
+    });
+    tombstones.chain(records).collect()
+}

@@ -15,6 +15,7 @@ on_both_stores!(
     merged_merges_point_at_the_last_target,
     a_merge_and_its_undo_leave_both_as_they_were,
     an_undo_refuses_what_changed_since,
+    deleting_a_merge_target_removes_what_its_merges_left,
 );
 
 const SOURCE_PHONE: &str = "+32470000301";
@@ -327,4 +328,24 @@ async fn an_undo_refuses_what_changed_since(api: TestApi) {
         "nothing changed"
     );
     assert_gone(&api.get(&user_path(&source), 1).await, id_of(&target));
+}
+
+async fn deleting_a_merge_target_removes_what_its_merges_left(api: TestApi) {
+    let (target, source) = pair(&api).await;
+    assert_eq!(merge(&api, &target, &source).await.status, 200);
+    assert_eq!(api.delete(&user_path(&target), 1).await.status, 204);
+    assert_problem(&api.get(&user_path(&source), 1).await, 404);
+    assert_problem(&api.get(&user_path(&target), 1).await, 404);
+    for item in api.raw_items().await {
+        let text = format!("{item:?}");
+        for value in ["Janet", "Doe", "Gent", "S-1", "janet@example.com", "silver"] {
+            assert!(!text.contains(value), "{value} is still in {text}");
+        }
+    }
+    // Every value is free again.
+    api.create(
+        1,
+        json!({"customerRef": "S-1", "uids": [{"uidType": "Phone", "uid": SOURCE_PHONE}]}),
+    )
+    .await;
 }
