@@ -179,4 +179,16 @@ mod tests {
             "nothing to bring back"
         );
     }
+
+    #[test]
+    fn a_merge_can_be_undone_for_30_days() {
+        let (target, source) = pair();
+        let record = fold(&target, &source, 9, None, now())
+            .expect("mergeable")
+            .record;
+        let days = |n: i64| Timestamp::from_unix_seconds(now().unix_seconds() + n * 24 * 3600);
+        assert!(record.within_undo_window(days(0)));
+        assert!(record.within_undo_window(days(30)));
+        assert!(!record.within_undo_window(days(31)));
+    }
 }
