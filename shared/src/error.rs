@@ -38,6 +38,9 @@ pub enum ApiError {
     /// The end user was merged into `merged_into`.
     #[error("end user {id} was merged into end user {merged_into}")]
     Gone { id: u64, merged_into: u64 },
+    /// `If-Match` or `If-None-Match` does not hold; the record's current version, if any.
+    #[error("the end user is not at the version the request names")]
+    PreconditionFailed { current: Option<u64> },
     #[error("the value matches more than one end user")]
     Ambiguous { end_user_ids: Vec<u64> },
     #[error("the record was changed by concurrent requests; retry")]
@@ -76,6 +79,19 @@ impl From<VaultError> for ApiError {
         match error {
             VaultError::Unavailable(cause) => ApiError::Unavailable(cause),
             VaultError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<crate::domain::precondition::Unmet> for ApiError {
+    /// A write's unmet precondition (a read answers 304 itself).
+    fn from(unmet: crate::domain::precondition::Unmet) -> Self {
+        use crate::domain::precondition::Unmet;
+        match unmet {
+            Unmet::Failed(current) => ApiError::PreconditionFailed { current },
+            Unmet::NotModified(version) => ApiError::PreconditionFailed {
+                current: Some(version),
+            },
         }
     }
 }

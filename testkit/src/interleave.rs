@@ -71,6 +71,11 @@ pub fn puts_uid_index(writes: &[Write]) -> bool {
     puts(writes, Kind::UidIndex)
 }
 
+/// A trigger: the writes that store an end user's record.
+pub fn puts_end_user(writes: &[Write]) -> bool {
+    puts(writes, Kind::EndUser)
+}
+
 /// A trigger: the writes that claim a customerRef.
 pub fn puts_customer_ref(writes: &[Write]) -> bool {
     puts(writes, Kind::CustomerRef)

@@ -31,8 +31,8 @@ mod seeds;
 pub use consistency::assert_consistent;
 pub use faults::{Fault, FaultyTable};
 pub use interleave::{
-    Interleaved, Racer, Trigger, erases_messages, puts_customer_ref, puts_message, puts_tombstone,
-    puts_uid_index,
+    Interleaved, Racer, Trigger, erases_messages, puts_customer_ref, puts_end_user, puts_message,
+    puts_tombstone, puts_uid_index,
 };
 use lambda_http::{Body, Request};
 pub use reads::CountingReads;

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod fields;
 pub mod ids;
 pub mod page;
+pub mod precondition;
 pub mod secret;
 pub mod ticket;
 pub mod uid;

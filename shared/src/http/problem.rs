@@ -7,6 +7,7 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 
 use crate::domain::errors::FieldErrors;
+use crate::domain::precondition::etag;
 use crate::error::ApiError;
 
 #[derive(Serialize)]
@@ -40,6 +41,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::Conflict { .. }
             | ApiError::SecretsUnreadable(_)
             | ApiError::Ambiguous { .. }
@@ -67,6 +69,9 @@ impl ApiError {
             ApiError::Gone { .. } => ("/problems/merged", "Merged into another end user"),
             ApiError::MethodNotAllowed(_) => ("/problems/method-not-allowed", "Method not allowed"),
             ApiError::Conflict { .. } => ("/problems/conflict", "Conflict"),
+            ApiError::PreconditionFailed { .. } => {
+                ("/problems/precondition-failed", "Precondition failed")
+            }
             ApiError::SecretsUnreadable(_) => {
                 ("/problems/secrets-unreadable", "Stored secrets unreadable")
             }
@@ -155,6 +160,13 @@ impl ApiError {
             ApiError::MethodNotAllowed(allow) => {
                 if let Ok(allow) = HeaderValue::from_str(allow) {
                     headers.insert(header::ALLOW, allow);
+                }
+            }
+            ApiError::PreconditionFailed {
+                current: Some(version),
+            } => {
+                if let Ok(tag) = HeaderValue::from_str(&etag(*version)) {
+                    headers.insert(header::ETAG, tag);
                 }
             }
             ApiError::Gone { merged_into, .. } => {

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use super::auth::Principal;
 use crate::domain::TenantId;
 use crate::domain::errors::FieldErrors;
+use crate::domain::precondition::Preconditions;
 use crate::error::ApiError;
 
 /// Largest request body accepted.
@@ -229,6 +230,26 @@ impl<'a> Call<'a> {
 
     pub fn query(&self) -> &QueryParams {
         &self.query
+    }
+
+    /// `If-Match` and `If-None-Match`, each header's values joined; 400 when unreadable.
+    pub fn preconditions(&self) -> Result<Preconditions, ApiError> {
+        let joined = |name: header::HeaderName| {
+            let values: Vec<&str> = self
+                .request
+                .headers()
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!values.is_empty()).then(|| values.join(","))
+        };
+        let if_match = joined(header::IF_MATCH);
+        let if_none_match = joined(header::IF_NONE_MATCH);
+        Ok(Preconditions::parse(
+            if_match.as_deref(),
+            if_none_match.as_deref(),
+        )?)
     }
 
     fn header(&self, name: header::HeaderName) -> Option<&'a str> {

@@ -7,6 +7,7 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+use crate::domain::precondition::etag;
 use crate::error::ApiError;
 
 /// What a handler answers.
@@ -16,6 +17,8 @@ pub struct Reply {
     content: Content,
     location: Option<String>,
     no_store: bool,
+    /// The version of the one record answered: its `ETag`.
+    version: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -33,7 +36,21 @@ impl Reply {
             content,
             location: None,
             no_store: false,
+            version: None,
         }
+    }
+
+    /// This reply, with the `ETag` of the record at `version` it answers.
+    pub fn tagged(self, version: u64) -> Self {
+        Reply {
+            version: Some(version),
+            ..self
+        }
+    }
+
+    /// 304: the caller's copy of the record at `version` is current.
+    pub fn not_modified(version: u64) -> Self {
+        Reply::new(StatusCode::NOT_MODIFIED, Content::Empty).tagged(version)
     }
 
     /// An XML document, as a provider expects it.
@@ -60,6 +77,12 @@ impl Reply {
         }
         if let Some(location) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
             headers.insert(header::LOCATION, location);
+        }
+        if let Some(tag) = self
+            .version
+            .and_then(|v| HeaderValue::from_str(&etag(v)).ok())
+        {
+            headers.insert(header::ETAG, tag);
         }
         if self.no_store {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use super::end_users::{Partition, one_transaction, read_partition};
 use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::end_user::{EndUser, Erasure, MergeRecord};
+use crate::domain::precondition::Preconditions;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::erasure::ErasureJob;
@@ -113,10 +114,16 @@ fn erased_later(
     one_transaction(tx)
 }
 
-/// Anonymizes end user `id`; an anonymized one answers as it is.
-pub async fn anonymize(table: &dyn Table, tenant: TenantId, id: u64) -> Result<EndUser, ApiError> {
+/// Anonymizes end user `id` when `pre` holds of it; an anonymized one answers as it is.
+pub async fn anonymize(
+    table: &dyn Table,
+    tenant: TenantId,
+    id: u64,
+    pre: &Preconditions,
+) -> Result<EndUser, ApiError> {
     unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let read = read_partition(table, tenant, id).await?;
+        pre.allow_write(Some(read.user.version))?;
         if read.user.is_anonymized() {
             return Ok(Step::Done(read.user));
         }

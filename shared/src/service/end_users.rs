@@ -10,6 +10,7 @@ use crate::domain::errors::FieldErrors;
 use crate::domain::fields::CountryCode;
 use crate::domain::ids::IdBlock;
 use crate::domain::page::Page;
+use crate::domain::precondition::Preconditions;
 use crate::domain::uid::Uid;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
@@ -114,14 +115,17 @@ pub async fn create(
     .await
 }
 
+/// Applies `body` to end user `id` when `pre` holds of it.
 pub async fn update(
     table: &dyn Table,
     tenant: TenantId,
     id: u64,
     body: &EndUserBody,
+    pre: &Preconditions,
 ) -> Result<EndUser, ApiError> {
     unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let current = load(table, tenant, id).await?;
+        pre.allow_write(Some(current.version))?;
         updated(tenant, current, body, |user| user)
     })
     .await
@@ -155,9 +159,15 @@ pub(super) fn updated<T>(
 /// Removes the end user with its UIDs and customerRef, which become free, and what its merges
 /// left: the tombstones of the end users merged into it and the merge records holding their
 /// values (an undone merge's record, which holds none, stays).
-pub async fn delete(table: &dyn Table, tenant: TenantId, id: u64) -> Result<(), ApiError> {
+pub async fn delete(
+    table: &dyn Table,
+    tenant: TenantId,
+    id: u64,
+    pre: &Preconditions,
+) -> Result<(), ApiError> {
     unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let read = read_partition(table, tenant, id).await?;
+        pre.allow_write(Some(read.user.version))?;
         let mut tx = store::end_user::changes(
             tenant,
             Some(&read.user),

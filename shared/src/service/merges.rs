@@ -8,6 +8,7 @@ use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::end_user::{self, EndUser, MergeRecord, Unfolded};
 use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
+use crate::domain::precondition::Preconditions;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::end_user::{Profile, profile_from_item};
@@ -37,13 +38,14 @@ fn profile_in(items: &[store::Item], key: &Key, id: u64) -> Result<Profile, ApiE
     Ok(profile_from_item(item)?)
 }
 
-/// Folds end user `source_id` into `target_id`.
+/// Folds end user `source_id` into `target_id`, when `pre` holds of the target.
 pub async fn merge(
     table: &dyn Table,
     tenant: TenantId,
     target_id: u64,
     source_id: u64,
     by: Option<&str>,
+    pre: &Preconditions,
 ) -> Result<Merged, ApiError> {
     if target_id == source_id {
         return Err(ApiError::Validation(FieldErrors::single(
@@ -58,6 +60,7 @@ pub async fn merge(
         ];
         let found = table.batch_get(&keys).await?;
         let target = live(profile_in(&found, &keys[0], target_id)?)?;
+        pre.allow_write(Some(target.version))?;
         let source = live(profile_in(&found, &keys[1], source_id)?)?;
         if target.is_anonymized() || source.is_anonymized() {
             let errors =

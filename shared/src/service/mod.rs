@@ -49,7 +49,7 @@ mod tests {
                 .expect("an assign request");
                 uids::assign(&table, tenant, &assign).await.expect("assign");
             }
-            end_users::delete(&table, tenant, user.id)
+            end_users::delete(&table, tenant, user.id, &Default::default())
                 .await
                 .expect("delete");
         }

@@ -7,6 +7,7 @@ use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::end_user::{self, EndUser, EndUserBody};
 use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
+use crate::domain::precondition::Preconditions;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::{self, Query, Table, customer_ref, owner};
@@ -63,11 +64,13 @@ async fn holder(
     }
 }
 
+/// Upserts the holder of `reference` when `pre` holds of it (`If-None-Match: *` creates only).
 pub async fn upsert(
     table: &dyn Table,
     tenant: TenantId,
     reference: &str,
     body: &EndUserBody,
+    pre: &Preconditions,
 ) -> Result<Upserted, ApiError> {
     let reference = end_user::parse_reference(reference)
         .map_err(|m| ApiError::Validation(FieldErrors::single("customerRef", m)))?;
@@ -77,7 +80,11 @@ pub async fn upsert(
         attempt += 1;
         let (reference, body) = (&reference, &body);
         async move {
-            if let Some(current) = holder(table, tenant, reference, attempt > 1).await? {
+            // A precondition is judged on a strongly consistent read, never on the index.
+            let consistent = attempt > 1 || !pre.is_empty();
+            let current = holder(table, tenant, reference, consistent).await?;
+            pre.allow_write(current.as_ref().map(|u| u.version))?;
+            if let Some(current) = current {
                 return updated(tenant, current, body, Upserted::Updated);
             }
             let now = Timestamp::now();

@@ -30,6 +30,7 @@ mod attributes;
 mod by_uid;
 mod channels;
 mod concurrency;
+mod conditional;
 mod create;
 mod delete;
 mod inbound_races;

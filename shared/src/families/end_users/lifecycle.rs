@@ -48,18 +48,19 @@ pub(super) async fn merge(
     call: &Call<'_>,
 ) -> Result<Reply, ApiError> {
     let target = path_id(call, "id")?;
+    let pre = call.preconditions()?;
     let body: MergeBody = call.json()?;
     let source = body
         .source
         .ok_or_else(|| "is required".to_owned())
         .and_then(|id| parse_id(&id.to_string()))
         .map_err(|m| ApiError::Validation(FieldErrors::single("sourceEndUserID", m)))?;
-    let merged = merges::merge(table, tenant, target, source, call.subject()).await?;
+    let merged = merges::merge(table, tenant, target, source, call.subject(), &pre).await?;
     let view = MergedView {
         target: merged.target.view(),
         merge_id: merged.merge_id,
     };
-    json(StatusCode::OK, &view)
+    Ok(json(StatusCode::OK, &view)?.tagged(merged.target.version))
 }
 
 /// `GET /api/EndUsers/{id}/merges`.
@@ -95,6 +96,7 @@ pub(super) async fn anonymize(
     tenant: TenantId,
     call: &Call<'_>,
 ) -> Result<Reply, ApiError> {
-    let user = anonymize::anonymize(table, tenant, path_id(call, "id")?).await?;
-    json(StatusCode::OK, &user.view())
+    let pre = call.preconditions()?;
+    let user = anonymize::anonymize(table, tenant, path_id(call, "id")?, &pre).await?;
+    Ok(json(StatusCode::OK, &user.view())?.tagged(user.version))
 }

@@ -6,11 +6,12 @@ use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
 
 use crate::domain::customer::ChannelType;
-use crate::domain::end_user::{self, EndUserBody, ListQuery, SORT_FIELDS};
+use crate::domain::end_user::{self, EndUser, EndUserBody, ListQuery, SORT_FIELDS};
 use crate::domain::errors::FieldErrors;
 use crate::domain::fields::Choice;
 use crate::domain::fields::CountryCode;
 use crate::domain::page::{SortOrder, parse_search, parse_sort_field};
+use crate::domain::precondition::Unmet;
 use crate::domain::ticket::Ticket;
 use crate::domain::ticket::listing::SORT_FIELDS as TICKET_SORT_FIELDS;
 use crate::domain::ticket::{TicketQuery, TicketStatus};
@@ -210,6 +211,17 @@ fn ticket_query(query: &QueryParams) -> Result<TicketQuery, ApiError> {
     })?)
 }
 
+/// 200 with one end user and its `ETag`.
+fn one(user: &EndUser) -> Result<Reply, ApiError> {
+    Ok(json(StatusCode::OK, &user.view())?.tagged(user.version))
+}
+
+/// 201 with a new end user, its `Location` and `ETag`.
+fn new_one(user: &EndUser) -> Result<Reply, ApiError> {
+    let location = format!("/api/EndUsers/{}", user.id);
+    Ok(created(&location, &user.view())?.tagged(user.version))
+}
+
 /// `country` of byUid: optional, reads national phone numbers.
 fn country(query: &QueryParams) -> Result<Option<CountryCode>, ApiError> {
     let mut errors = FieldErrors::default();
@@ -244,7 +256,7 @@ impl Family for EndUsers {
             Op::Create => {
                 let body: EndUserBody = call.json()?;
                 let user = end_users::create(table, tenant, &body).await?;
-                created(&format!("/api/EndUsers/{}", user.id), &user.view())
+                new_one(&user)
             }
             Op::ByUid => {
                 let uid = call
@@ -253,20 +265,26 @@ impl Family for EndUsers {
                     .map_err(|m| ApiError::Validation(FieldErrors::single("uid", m)))?;
                 let country = country(call.query())?;
                 let user = end_users::by_uid(table, tenant, uid, country).await?;
-                json(StatusCode::OK, &user.view())
+                one(&user)
             }
             Op::Get => {
+                let pre = call.preconditions()?;
                 let user = end_users::get(table, tenant, path_id(call, "id")?).await?;
-                json(StatusCode::OK, &user.view())
+                match pre.allow_read(user.version) {
+                    Err(Unmet::NotModified(version)) => Ok(Reply::not_modified(version)),
+                    Err(failed) => Err(failed.into()),
+                    Ok(()) => one(&user),
+                }
             }
             Op::Update => {
                 let id = path_id(call, "id")?;
+                let pre = call.preconditions()?;
                 let body: EndUserBody = call.json()?;
-                let user = end_users::update(table, tenant, id, &body).await?;
-                json(StatusCode::OK, &user.view())
+                one(&end_users::update(table, tenant, id, &body, &pre).await?)
             }
             Op::Delete => {
-                end_users::delete(table, tenant, path_id(call, "id")?).await?;
+                let pre = call.preconditions()?;
+                end_users::delete(table, tenant, path_id(call, "id")?, &pre).await?;
                 Ok(no_content())
             }
             Op::Tickets => {
@@ -277,12 +295,11 @@ impl Family for EndUsers {
             }
             Op::Upsert => {
                 let reference = path_text(call, "customerRef")?;
+                let pre = call.preconditions()?;
                 let body: EndUserBody = call.json()?;
-                match upsert::upsert(table, tenant, &reference, &body).await? {
-                    Upserted::Created(user) => {
-                        created(&format!("/api/EndUsers/{}", user.id), &user.view())
-                    }
-                    Upserted::Updated(user) => json(StatusCode::OK, &user.view()),
+                match upsert::upsert(table, tenant, &reference, &body, &pre).await? {
+                    Upserted::Created(user) => new_one(&user),
+                    Upserted::Updated(user) => one(&user),
                 }
             }
             Op::Merge => lifecycle::merge(table, tenant, call).await,
