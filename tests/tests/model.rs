@@ -1,5 +1,6 @@
-//! Model-based tests: random sequences of create, update, assign, delete, byUid and inbound
-//! messages (e-mail and SMS webhooks from the pool's addresses) across two tenants, each step's
+//! Model-based tests: random sequences of create, update, assign, delete, byUid, inbound
+//! messages (e-mail and SMS webhooks from the pool's addresses), ticket closes, merges, undos and
+//! anonymizations across two tenants, each step's
 //! answer predicted by a plain in-memory model, and after every step the
 //! store checked against the model and its own invariants (every UID index item has its live
 //! holder, every held value its index item, no value held twice in a tenant, byUid agrees with
@@ -67,7 +68,25 @@ enum Step {
         pick: usize,
         channel: u64,
     },
+    /// The picked source is merged into the picked target.
+    Merge {
+        tenant: u64,
+        target: usize,
+        source: usize,
+    },
+    /// The picked merge of the tenant (undone or not) is undone.
+    Undo {
+        tenant: u64,
+        pick: usize,
+    },
+    Anonymize {
+        tenant: u64,
+        pick: usize,
+    },
 }
+
+#[path = "model/lifecycle.rs"]
+mod lifecycle;
 
 /// The pool values that send messages, and the channel each writes on: e-mail 1, SMS 2.
 const SENDERS: [(usize, u64); 4] = [(0, 1), (1, 1), (2, 2), (3, 2)];
@@ -110,19 +129,33 @@ fn step() -> impl Strategy<Value = Step> {
         (tenant.clone(), 0..POOL.len() + REFS.len())
             .prop_map(|(tenant, value)| Step::ByUid { tenant, value }),
         (tenant.clone(), 0..SENDERS.len()).prop_map(|(tenant, uid)| Step::Message { tenant, uid }),
-        (tenant, any::<usize>(), 1..=2u64).prop_map(|(tenant, pick, channel)| Step::Close {
-            tenant,
-            pick,
-            channel
+        (tenant.clone(), any::<usize>(), 1..=2u64).prop_map(|(tenant, pick, channel)| {
+            Step::Close {
+                tenant,
+                pick,
+                channel,
+            }
         }),
+        (tenant.clone(), any::<usize>(), any::<usize>()).prop_map(|(tenant, target, source)| {
+            Step::Merge {
+                tenant,
+                target,
+                source,
+            }
+        }),
+        (tenant.clone(), any::<usize>()).prop_map(|(tenant, pick)| Step::Undo { tenant, pick }),
+        (tenant, any::<usize>()).prop_map(|(tenant, pick)| Step::Anonymize { tenant, pick }),
     ]
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct ModelUser {
     id: u64,
     uids: BTreeSet<usize>,
     reference: Option<usize>,
+    /// The end users merged into it (their tickets list under it).
+    merged_from: BTreeSet<u64>,
+    anonymized: bool,
 }
 
 /// The end users of each tenant, in creation order, every ID a tenant ever had, and how many
@@ -134,6 +167,10 @@ struct Model {
     /// (tenant, end user, channel) -> messages of its open ticket there.
     open_tickets: BTreeMap<(u64, u64, u64), u64>,
     messages_sent: u64,
+    /// The merges of each tenant, in order.
+    merges: BTreeMap<u64, Vec<lifecycle::ModelMerge>>,
+    /// (tenant, end user) no longer live -> the end user it was merged into, `None` when gone.
+    gone: BTreeMap<(u64, u64), Option<u64>>,
 }
 
 impl Model {
@@ -159,6 +196,20 @@ impl Model {
     fn picked(&self, tenant: u64, pick: usize) -> Option<ModelUser> {
         let users = self.users(tenant);
         (!users.is_empty()).then(|| users[pick % users.len()].clone())
+    }
+
+    /// How many open tickets on `channel` the tickets list of end user `id` shows: its own and
+    /// those of the end users merged into it.
+    fn open_listed(&self, tenant: u64, id: u64, channel: u64) -> usize {
+        let merged = self.users(tenant).iter().find(|u| u.id == id);
+        let owners = [id].into_iter().chain(
+            merged
+                .into_iter()
+                .flat_map(|u| u.merged_from.iter().copied()),
+        );
+        owners
+            .filter(|owner| self.open_tickets.contains_key(&(tenant, *owner, channel)))
+            .count()
     }
 
     fn replace(&mut self, tenant: u64, user: ModelUser) {
@@ -206,6 +257,7 @@ async fn apply(api: &TestApi, model: &mut Model, step: &Step) {
                 id,
                 uids: uids.iter().copied().collect(),
                 reference: *reference,
+                ..ModelUser::default()
             });
             model.ever.entry(*tenant).or_default().push(id);
         }
@@ -283,6 +335,10 @@ async fn apply(api: &TestApi, model: &mut Model, step: &Step) {
                 .entry(*tenant)
                 .or_default()
                 .retain(|u| u.id != user.id);
+            // What its merges left goes with it.
+            for id in user.merged_from.iter().chain([&user.id]) {
+                model.gone.insert((*tenant, *id), None);
+            }
         }
         Step::Message { tenant, uid } => apply_message(api, model, step, *tenant, *uid).await,
         Step::Close {
@@ -290,6 +346,17 @@ async fn apply(api: &TestApi, model: &mut Model, step: &Step) {
             pick,
             channel,
         } => apply_close(api, model, step, *tenant, *pick, *channel).await,
+        Step::Merge {
+            tenant,
+            target,
+            source,
+        } => lifecycle::apply_merge(api, model, step, *tenant, *target, *source).await,
+        Step::Undo { tenant, pick } => {
+            lifecycle::apply_undo(api, model, step, *tenant, *pick).await
+        }
+        Step::Anonymize { tenant, pick } => {
+            lifecycle::apply_anonymize(api, model, step, *tenant, *pick).await
+        }
         Step::ByUid { tenant, value } => {
             let (raw, holder) = match POOL.get(*value) {
                 Some((_, raw)) => (*raw, model.holder_of_uid(*tenant, *value, None)),
@@ -364,7 +431,7 @@ async fn apply_message(api: &TestApi, model: &mut Model, step: &Step, tenant: u6
             model.users.entry(tenant).or_default().push(ModelUser {
                 id: landed,
                 uids: BTreeSet::from([uid]),
-                reference: None,
+                ..ModelUser::default()
             });
             model.ever.entry(tenant).or_default().push(landed);
         }
@@ -383,8 +450,14 @@ async fn apply_message(api: &TestApi, model: &mut Model, step: &Step, tenant: u6
         .await;
     assert_eq!(open.status, 200, "{step:?}: {}", open.body);
     let tickets = open.body["items"].as_array().cloned().unwrap_or_default();
-    assert_eq!(tickets.len(), 1, "{step:?}: open tickets {tickets:?}");
-    assert_eq!(tickets[0]["messageCount"], expected, "{step:?}");
+    let listed = model.open_listed(tenant, landed, channel);
+    assert_eq!(tickets.len(), listed, "{step:?}: open tickets {tickets:?}");
+    let own: Vec<&Value> = tickets
+        .iter()
+        .filter(|t| t["endUserID"] == landed)
+        .collect();
+    assert_eq!(own.len(), 1, "{step:?}: open tickets {tickets:?}");
+    assert_eq!(own[0]["messageCount"], expected, "{step:?}");
 }
 
 /// Closes the picked end user's open ticket on `channel`; the next message there opens another.
@@ -406,15 +479,12 @@ async fn apply_close(
     let open = api.get(&path, tenant).await;
     assert_eq!(open.status, 200, "{step:?}: {}", open.body);
     let tickets = open.body["items"].as_array().cloned().unwrap_or_default();
-    let expected = model.open_tickets.contains_key(&(tenant, user.id, channel));
-    assert_eq!(
-        tickets.len(),
-        usize::from(expected),
-        "{step:?}: {tickets:?}"
-    );
+    let expected = model.open_listed(tenant, user.id, channel);
+    assert_eq!(tickets.len(), expected, "{step:?}: {tickets:?}");
     let Some(ticket) = tickets.first() else {
         return;
     };
+    let owner = ticket["endUserID"].as_u64().expect("the ticket's end user");
     let closed = api
         .put(
             &format!("/api/Tickets/{}", ticket["ticketID"]),
@@ -423,7 +493,7 @@ async fn apply_close(
         )
         .await;
     assert_eq!(closed.status, 200, "{step:?}: {}", closed.body);
-    model.open_tickets.remove(&(tenant, user.id, channel));
+    model.open_tickets.remove(&(tenant, owner, channel));
 }
 
 /// Both tenants with their webhook secrets and an e-mail (1) and SMS (2) channel.
@@ -473,11 +543,14 @@ async fn check(api: &TestApi, model: &Model) {
                     .customer_ref
                     .as_deref()
                     .and_then(|r| REFS.iter().position(|known| *known == r)),
+                merged_from: user.merged_from.iter().copied().collect(),
+                anonymized: user.is_anonymized(),
             })
             .collect();
         let mut expected = model.users(tenant).to_vec();
         expected.sort_by_key(|u| u.id);
         assert_eq!(stored, expected, "tenant {tenant}");
+        lifecycle::check_gone(api, model, tenant).await;
     }
 }
 

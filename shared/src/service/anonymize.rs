@@ -110,11 +110,12 @@ fn erased_later(
         requested_at: now,
         step: 0,
     };
-    tx.push(erasure::create(&job)?);
+    tx.push(erasure::start(&job)?);
     one_transaction(tx)
 }
 
-/// Anonymizes end user `id` when `pre` holds of it; an anonymized one answers as it is.
+/// Anonymizes end user `id` when `pre` holds of it; one anonymized and given nothing since
+/// answers as it is.
 pub async fn anonymize(
     table: &dyn Table,
     tenant: TenantId,
@@ -124,7 +125,7 @@ pub async fn anonymize(
     unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let read = read_partition(table, tenant, id).await?;
         pre.allow_write(Some(read.user.version))?;
-        if read.user.is_anonymized() {
+        if read.user.is_erased() {
             return Ok(Step::Done(read.user));
         }
         let now = Timestamp::now();

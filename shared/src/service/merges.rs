@@ -124,6 +124,10 @@ pub async fn undo(
                 ApiError::NotFound(format!("no merge {merge_id} into end user {target_id}"))
             })?;
         let now = Timestamp::now();
+        if target.is_anonymized() {
+            let errors = FieldErrors::single("mergeID", "the end user was anonymized since");
+            return Err(cannot("the merge cannot be undone", errors));
+        }
         if record.undone_at.is_some() {
             let errors = FieldErrors::single("mergeID", "this merge was undone already");
             return Err(cannot("the merge was undone already", errors));

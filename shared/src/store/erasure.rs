@@ -57,11 +57,12 @@ pub fn from_item(item: Item) -> Result<ErasureJob, StoreError> {
     decode(item)
 }
 
-/// A new job (none may exist for the end user).
-pub fn create(job: &ErasureJob) -> Result<Write, StoreError> {
+/// A new job, replacing one left by an earlier anonymization of the end user (it starts over:
+/// erasing is idempotent, and a step of the old job fails on its step counter).
+pub fn start(job: &ErasureJob) -> Result<Write, StoreError> {
     Ok(Write::Put {
         item: to_item(job)?,
-        condition: Some(Condition::NotExists),
+        condition: None,
     })
 }
 

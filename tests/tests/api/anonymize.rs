@@ -138,6 +138,14 @@ async fn an_anonymized_end_user_keeps_nothing_personal(api: TestApi) {
         anonymized,
         "again: nothing more to do"
     );
+    let given = api.put(&path, 1, json!({"city": "Xanten"})).await;
+    assert_eq!(given.body["city"], "Xanten", "{:?}", given.body);
+    let again = anonymize(&api, &user).await;
+    assert_eq!(
+        again["city"],
+        Value::Null,
+        "what was given since is erased too"
+    );
     let twin = api
         .create(
             1,

@@ -46,6 +46,19 @@ impl EndUser {
     pub fn is_anonymized(&self) -> bool {
         self.anonymized_at.is_some()
     }
+
+    /// Whether it was anonymized and holds nothing an anonymization erases (no value given
+    /// since: a PUT or an assign after the anonymization brings personal values again).
+    pub fn is_erased(&self) -> bool {
+        let erased = EndUser {
+            anonymized_at: self.anonymized_at,
+            erasure: self.erasure,
+            updated_at: self.updated_at,
+            version: self.version,
+            ..self.anonymized(Erasure::Complete, self.updated_at)
+        };
+        self.is_anonymized() && erased == *self
+    }
 }
 
 #[cfg(test)]
@@ -76,5 +89,10 @@ mod tests {
         assert_eq!(view.created_at, user.created_at);
         assert_eq!(anonymized.version, user.version + 1);
         assert!(anonymized.is_anonymized());
+        assert!(anonymized.is_erased());
+        assert!(!user.is_erased());
+        let mut given_again = anonymized.clone();
+        given_again.city = Some("Gent".into());
+        assert!(given_again.is_anonymized() && !given_again.is_erased());
     }
 }
