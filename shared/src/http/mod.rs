@@ -5,6 +5,7 @@
 
 pub mod auth;
 mod problem;
+mod query;
 pub mod request;
 pub mod response;
 pub mod router;

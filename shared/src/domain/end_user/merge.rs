@@ -148,16 +148,6 @@ pub fn fold(
     merged_by: Option<String>,
     now: Timestamp,
 ) -> Result<Folded, FieldErrors> {
-    let mut errors = FieldErrors::default();
-    if target.customer_ref.is_some() && source.customer_ref.is_some() {
-        errors.add("customerRef", "both end users hold a customerRef");
-    }
-    if target.uids.len() + source.uids.len() > MAX_UIDS {
-        errors.add(
-            "uids",
-            format!("together they hold more than {MAX_UIDS} UIDs"),
-        );
-    }
     let merged: Vec<u64> = target
         .merged_from
         .iter()
@@ -165,12 +155,6 @@ pub fn fold(
         .chain(&source.merged_from)
         .copied()
         .collect();
-    if merged.len() > MAX_MERGED {
-        errors.add(
-            "sourceEndUserID",
-            format!("at most {MAX_MERGED} end users may be merged into one"),
-        );
-    }
     let mut next = target.next_version(now);
     next.merged_from = merged;
     let moved_fields = fill_fields(&mut next, source);
@@ -181,12 +165,7 @@ pub fn fold(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     next.attributes.extend(moved_attributes.clone());
-    if next.attributes.len() > MAX_ATTRIBUTES {
-        errors.add(
-            "attributes",
-            format!("together they hold more than {MAX_ATTRIBUTES} attributes"),
-        );
-    }
+    let errors = beyond_limits(target, source, &next);
     let (moved_uids, marked_primary) = move_uids(&mut next, source);
     errors.into_result(Folded {
         target: next,
@@ -206,6 +185,34 @@ pub fn fold(
             undone_by: None,
         },
     })
+}
+
+/// What keeps `source` from merging into `target` (`next` being the merge's target): two
+/// customerRefs, or more UIDs, attributes or merged end users together than one may hold.
+fn beyond_limits(target: &EndUser, source: &EndUser, next: &EndUser) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    if target.customer_ref.is_some() && source.customer_ref.is_some() {
+        errors.add("customerRef", "both end users hold a customerRef");
+    }
+    if target.uids.len() + source.uids.len() > MAX_UIDS {
+        errors.add(
+            "uids",
+            format!("together they hold more than {MAX_UIDS} UIDs"),
+        );
+    }
+    if next.attributes.len() > MAX_ATTRIBUTES {
+        errors.add(
+            "attributes",
+            format!("together they hold more than {MAX_ATTRIBUTES} attributes"),
+        );
+    }
+    if next.merged_from.len() > MAX_MERGED {
+        errors.add(
+            "sourceEndUserID",
+            format!("at most {MAX_MERGED} end users may be merged into one"),
+        );
+    }
+    errors
 }
 
 /// Fills each scalar field `next` lacks from `source`: the names and values taken.

@@ -16,7 +16,7 @@ use crate::domain::ticket::Ticket;
 use crate::domain::ticket::listing::SORT_FIELDS as TICKET_SORT_FIELDS;
 use crate::domain::ticket::{TicketQuery, TicketStatus};
 use crate::domain::uid::Uid;
-use crate::domain::{MAX_ID, parse_id};
+use crate::domain::{MAX_ID, TenantId, parse_id};
 use crate::error::ApiError;
 use crate::http::request::{Call, QueryParams};
 use crate::http::response::{Reply, created, json, no_content};
@@ -222,6 +222,29 @@ fn new_one(user: &EndUser) -> Result<Reply, ApiError> {
     Ok(created(&location, &user.view())?.tagged(user.version))
 }
 
+/// `GET /api/EndUsers/{id}`: 304 while the caller's copy (`If-None-Match`) is current.
+async fn read_one(table: &dyn Table, tenant: TenantId, call: &Call<'_>) -> Result<Reply, ApiError> {
+    let pre = call.preconditions()?;
+    let user = end_users::get(table, tenant, path_id(call, "id")?).await?;
+    match pre.allow_read(user.version) {
+        Err(Unmet::NotModified(version)) => Ok(Reply::not_modified(version)),
+        Err(failed) => Err(failed.into()),
+        Ok(()) => one(&user),
+    }
+}
+
+/// `PUT /api/EndUsers/byRef/{customerRef}`: 201 when it created the end user, 200 when it
+/// updated it.
+async fn upsert(table: &dyn Table, tenant: TenantId, call: &Call<'_>) -> Result<Reply, ApiError> {
+    let reference = path_text(call, "customerRef")?;
+    let pre = call.preconditions()?;
+    let body: EndUserBody = call.json()?;
+    match upsert::upsert(table, tenant, &reference, &body, &pre).await? {
+        Upserted::Created(user) => new_one(&user),
+        Upserted::Updated(user) => one(&user),
+    }
+}
+
 /// `country` of byUid: optional, reads national phone numbers.
 fn country(query: &QueryParams) -> Result<Option<CountryCode>, ApiError> {
     let mut errors = FieldErrors::default();
@@ -267,15 +290,7 @@ impl Family for EndUsers {
                 let user = end_users::by_uid(table, tenant, uid, country).await?;
                 one(&user)
             }
-            Op::Get => {
-                let pre = call.preconditions()?;
-                let user = end_users::get(table, tenant, path_id(call, "id")?).await?;
-                match pre.allow_read(user.version) {
-                    Err(Unmet::NotModified(version)) => Ok(Reply::not_modified(version)),
-                    Err(failed) => Err(failed.into()),
-                    Ok(()) => one(&user),
-                }
-            }
+            Op::Get => read_one(table, tenant, call).await,
             Op::Update => {
                 let id = path_id(call, "id")?;
                 let pre = call.preconditions()?;
@@ -293,15 +308,7 @@ impl Family for EndUsers {
                 let page = tickets::list(table, tenant, id, &query).await?;
                 json(StatusCode::OK, &page.map(Ticket::view))
             }
-            Op::Upsert => {
-                let reference = path_text(call, "customerRef")?;
-                let pre = call.preconditions()?;
-                let body: EndUserBody = call.json()?;
-                match upsert::upsert(table, tenant, &reference, &body, &pre).await? {
-                    Upserted::Created(user) => new_one(&user),
-                    Upserted::Updated(user) => one(&user),
-                }
-            }
+            Op::Upsert => upsert(table, tenant, call).await,
             Op::Merge => lifecycle::merge(table, tenant, call).await,
             Op::Merges => lifecycle::list(table, tenant, call).await,
             Op::Undo => lifecycle::undo(table, tenant, call).await,
