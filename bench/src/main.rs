@@ -4,6 +4,8 @@
 //!
 //! `scripts/bench.sh` runs it after building the release Lambdas and printing their sizes.
 
+mod paging;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -555,7 +557,13 @@ async fn main() {
         load(url, token.map(String::as_str), requests).await;
         return;
     }
+    if args.get(1).map(String::as_str) == Some("paging") {
+        paging::cursor_page_figures().await;
+        return;
+    }
     local_server_figures().await;
+    println!();
+    paging::cursor_page_figures().await;
     println!();
     dynamodb_call_counts().await;
 }

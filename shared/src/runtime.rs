@@ -16,6 +16,7 @@ use crate::config::{ConfigError, Settings};
 use crate::domain::Timestamp;
 use crate::http::Api;
 use crate::http::auth::Authenticator;
+use crate::http::cursor::CursorKey;
 use crate::http::router::Family;
 use crate::service::{erasure, retention};
 use crate::store::dynamodb::{self, Connection, DynamoTable, RecreatingTable};
@@ -29,11 +30,25 @@ pub struct Resources {
     pub table: Arc<dyn Table>,
     /// Seals and opens tenant secrets, for the families that keep or read them.
     pub vault: Option<Arc<Vault>>,
+    /// Signs the cursors of cursor-paged lists.
+    pub cursors: CursorKey,
 }
 
 impl Resources {
+    /// `table`, with a cursor key of this process only (the suites').
     pub fn new(table: Arc<dyn Table>) -> Self {
-        Resources { table, vault: None }
+        let material: Vec<u8> = (0..32).map(|_| fastrand::u8(..)).collect();
+        Resources {
+            table,
+            vault: None,
+            cursors: CursorKey::derived_from(&material),
+        }
+    }
+
+    /// Cursors signed with the deployment's key, so that every instance opens them.
+    fn with_cursors_of(mut self, settings: &Settings) -> Self {
+        self.cursors = CursorKey::from_jwt(&settings.jwt);
+        self
     }
 
     pub fn with_vault(mut self, vault: Vault) -> Self {
@@ -46,7 +61,7 @@ impl Resources {
     pub fn dynamodb(settings: &Settings, table_name: &str) -> (Self, Connection) {
         let (client, connection) = dynamodb::connect(&settings.dynamodb, None);
         let resources = Self::new(Arc::new(DynamoTable::new(client, table_name)));
-        (resources, connection)
+        (resources.with_cursors_of(settings), connection)
     }
 
     /// The local server's store: the DynamoDB endpoint of the settings (its table created when
@@ -55,12 +70,14 @@ impl Resources {
         let (Some(endpoint), Some(name)) = (&settings.dynamodb.endpoint, &settings.table_name)
         else {
             let description = "the embedded table (data lives until the server stops)".into();
-            return Ok((Self::new(Arc::new(MemoryTable::new())), description));
+            let resources = Self::new(Arc::new(MemoryTable::new())).with_cursors_of(settings);
+            return Ok((resources, description));
         };
         let client = dynamodb::client(&settings.dynamodb, None);
         let table = RecreatingTable::new(DynamoTable::new(client, name)).await?;
         let description = format!("DynamoDB table {name} at {endpoint}");
-        Ok((Self::new(Arc::new(table)), description))
+        let resources = Self::new(Arc::new(table)).with_cursors_of(settings);
+        Ok((resources, description))
     }
 }
 

@@ -1,5 +1,6 @@
 //! DynamoDB calls per operation, counted by an SDK interceptor, against the budget:
-//! GET by id 1, create 1, byUid at most 2, assign/PUT/DELETE at most 2, a list page at most 2;
+//! GET by id 1, create 1, byUid at most 2, assign/PUT/DELETE at most 2, a list page at most 2
+//! (by page number or by cursor);
 //! the tenant account, ticket, webhook and lifecycle operations as their tests say.
 
 use answerpal_testkit::TestApi;
@@ -93,6 +94,15 @@ async fn each_operation_stays_within_its_call_budget() {
         .await;
     assert_eq!(page.body["items"].as_array().map(Vec::len), Some(25));
     assert_eq!(calls(), 2, "list page");
+    let first = api.get("/api/EndUsers?pageSize=10&cursor=", 1).await;
+    assert_eq!(first.body["items"].as_array().map(Vec::len), Some(10));
+    assert_eq!(calls(), 2, "cursor page (the first)");
+    let cursor = first.body["nextCursor"].as_str().expect("a next cursor");
+    let next = api
+        .get(&format!("/api/EndUsers?pageSize=10&cursor={cursor}"), 1)
+        .await;
+    assert_eq!(next.body["items"].as_array().map(Vec::len), Some(10));
+    assert_eq!(calls(), 2, "cursor page (the next)");
 
     assert_eq!(api.delete(&path, 1).await.status, 204);
     assert_eq!(calls(), 2, "DELETE");

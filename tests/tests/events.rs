@@ -10,6 +10,7 @@ use answerpal::domain::Secret;
 use answerpal::families::{Customers, EndUserUids, EndUsers, Tickets, Webhooks};
 use answerpal::http::Api;
 use answerpal::http::auth::Authenticator;
+use answerpal::http::cursor::CursorKey;
 use answerpal::runtime;
 use answerpal::store::Table;
 use answerpal::store::memory::MemoryTable;
@@ -44,7 +45,10 @@ fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
     let auth = Authenticator::new(&JwtSettings::with_secret(EVENTS_SECRET)).expect("auth");
     let api = Api::new(auth, None);
     match function {
-        "EndUsersFunction" => api.mount(EndUsers::new(table)),
+        "EndUsersFunction" => api.mount(EndUsers::new(
+            table,
+            CursorKey::derived_from(EVENTS_SECRET.as_bytes()),
+        )),
         "EndUserUidsFunction" => api.mount(EndUserUids::new(table)),
         "CustomersFunction" => api.mount(Customers::new(table, Arc::new(events_vault()))),
         "TicketsFunction" => api.mount(Tickets::new(table)),

@@ -107,6 +107,16 @@ pub struct Page<T> {
     pub page_size: u32,
 }
 
+/// A page of a cursor-paged list: no totals (counting would read the whole list), the cursor of
+/// the next page (`null` on the last).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CursorPage<T> {
+    pub items: Vec<T>,
+    pub page_size: u32,
+    pub next_cursor: Option<String>,
+}
+
 impl<T> Page<T> {
     /// The same page of `view`s of its items.
     pub fn map<'a, V>(&'a self, view: impl Fn(&'a T) -> V) -> Page<V> {

@@ -33,7 +33,10 @@ pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
         .clone()
         .ok_or(ConfigError::MissingSecretsKey)?;
     Ok(api
-        .mount(EndUsers::new(resources.table.clone()))
+        .mount(EndUsers::new(
+            resources.table.clone(),
+            resources.cursors.clone(),
+        ))
         .mount(EndUserUids::new(resources.table.clone()))
         .mount(Tickets::new(resources.table.clone()))
         .mount(Webhooks::new(resources.table.clone(), Arc::clone(&vault)))

@@ -4,6 +4,7 @@
 //! (401/403), then the handler's content type (415), size (413), input (400) and store.
 
 pub mod auth;
+pub mod cursor;
 mod problem;
 mod query;
 pub mod request;

@@ -9,7 +9,7 @@ use crate::domain::end_user::{
 use crate::domain::errors::FieldErrors;
 use crate::domain::fields::CountryCode;
 use crate::domain::ids::IdBlock;
-use crate::domain::page::Page;
+use crate::domain::page::{Page, SortOrder};
 use crate::domain::precondition::Preconditions;
 use crate::domain::uid::Uid;
 use crate::domain::{TenantId, Timestamp};
@@ -206,14 +206,24 @@ pub async fn list(
         })
         .collect();
     let (page_ids, total) = select_page(summaries, query);
-    let keys: Vec<Key> = page_ids
+    let items = read_page(table, tenant, &page_ids).await?;
+    Ok(Page::new(items, total, query.page))
+}
+
+/// The end users of `ids`, in that order, in batch reads (consistent); one deleted or merged
+/// since the index was read is left out.
+async fn read_page(
+    table: &dyn Table,
+    tenant: TenantId,
+    ids: &[u64],
+) -> Result<Vec<EndUserView>, ApiError> {
+    let keys: Vec<Key> = ids
         .iter()
         .map(|id| store::end_user::key(tenant, *id))
         .collect();
     let mut found = HashMap::new();
     for chunk in keys.chunks(MAX_BATCH_GET) {
         for item in table.batch_get(chunk).await? {
-            // A tombstone (merged since the index was read) is left out.
             match store::end_user::live_from_item(item) {
                 Ok(Some(user)) => {
                     found.insert(user.id, user);
@@ -225,13 +235,43 @@ pub async fn list(
             }
         }
     }
-    // An end user deleted since the index was read is left out.
-    let items = page_ids
+    Ok(ids
         .iter()
         .filter_map(|id| found.get(id))
         .map(EndUser::view)
+        .collect())
+}
+
+/// A page of the tenant's end users by ID after end user `after` (cursor paging): one query of
+/// the list index that stops at the page and one batch read of its end users, whatever the
+/// tenant's size. Answers the ID the next page starts after, when more follow.
+pub async fn list_after(
+    table: &dyn Table,
+    tenant: TenantId,
+    size: usize,
+    order: SortOrder,
+    after: Option<u64>,
+) -> Result<(Vec<EndUserView>, Option<u64>), ApiError> {
+    let partition = store::end_user::list_partition(tenant);
+    let index = Query::index(&store::end_user::BY_TENANT, &partition);
+    let index = match order {
+        SortOrder::Desc => index.descending(),
+        SortOrder::Asc => index,
+    };
+    let start = after.map(|id| store::end_user::list_start(tenant, id));
+    let page = table.query_page(&index, start.as_ref(), size).await?;
+    let ids: Vec<u64> = page
+        .items
+        .into_iter()
+        .filter_map(|item| store::end_user::summary_from_item(item).ok())
+        .map(|summary| summary.id)
         .collect();
-    Ok(Page::new(items, total, query.page))
+    let next = match page.next {
+        Some(start) => Some(start.sort_value(&store::end_user::BY_TENANT)?),
+        None => None,
+    };
+    let next = next.map(|n| u64::try_from(n).unwrap_or(u64::MAX));
+    Ok((read_page(table, tenant, &ids).await?, next))
 }
 
 const MAX_CUSTOMER_REF_CHARS: usize = 128;

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use super::item::{Kind, decode, encode, keyed, number};
 use super::transaction::Transaction;
 use super::{
-    AttributeValue, Condition, Index, Item, Key, Projection, StoreError, Write, customer_ref,
-    id_block, owner, ticket, uid_index,
+    AttributeValue, Condition, Index, Item, Key, PageStart, Projection, StoreError, Write,
+    customer_ref, id_block, owner, ticket, uid_index,
 };
 use crate::domain::end_user::{EndUser, EndUserSummary, Revision, Tombstone};
 use crate::domain::ids::IdBlock;
@@ -63,6 +63,20 @@ pub fn reference_partition(tenant: TenantId, reference: &str) -> String {
 /// tickets' index (every attribute projected) under [`reference_partition`], so an upsert by
 /// reference reads it in one query.
 pub const BY_REFERENCE: Index = ticket::BY_END_USER;
+
+/// Where a page of [`BY_TENANT`] after end user `id` starts (the end user need not exist).
+pub fn list_start(tenant: TenantId, id: u64) -> PageStart {
+    let mut item = Item::default();
+    item.insert(
+        BY_TENANT.partition_key.into(),
+        AttributeValue::S(list_partition(tenant)),
+    );
+    item.insert(BY_TENANT.sort_key.into(), number(id));
+    PageStart::after(
+        &keyed(Kind::EndUser, key(tenant, id), item),
+        Some(&BY_TENANT),
+    )
+}
 
 pub fn to_item(tenant: TenantId, user: &EndUser) -> Result<Item, StoreError> {
     let mut item = encode(user)?;

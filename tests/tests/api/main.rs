@@ -32,6 +32,7 @@ mod channels;
 mod concurrency;
 mod conditional;
 mod create;
+mod cursor_paging;
 mod delete;
 mod inbound_races;
 mod kinds;

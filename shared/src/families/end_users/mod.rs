@@ -18,6 +18,7 @@ use crate::domain::ticket::{TicketQuery, TicketStatus};
 use crate::domain::uid::Uid;
 use crate::domain::{MAX_ID, TenantId, parse_id};
 use crate::error::ApiError;
+use crate::http::cursor::CursorKey;
 use crate::http::request::{Call, QueryParams};
 use crate::http::response::{Reply, created, json, no_content};
 use crate::http::router::{AuthPolicy, Family, Route};
@@ -28,6 +29,7 @@ use crate::store::Table;
 use super::{page_request, path_id, path_text};
 
 mod lifecycle;
+mod paging;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
@@ -107,11 +109,13 @@ const ROUTES: &[Route<Op>] = &[
 
 pub struct EndUsers {
     table: Arc<dyn Table>,
+    /// Signs the list's cursors.
+    cursors: CursorKey,
 }
 
 impl EndUsers {
-    pub fn new(table: Arc<dyn Table>) -> Self {
-        EndUsers { table }
+    pub fn new(table: Arc<dyn Table>, cursors: CursorKey) -> Self {
+        EndUsers { table, cursors }
     }
 }
 
@@ -269,13 +273,16 @@ impl Family for EndUsers {
         let table = self.table.as_ref();
         let tenant = call.tenant()?;
         match op {
-            Op::List => {
-                let query = list_query(call.query())?;
-                json(
-                    StatusCode::OK,
-                    &end_users::list(table, tenant, &query).await?,
-                )
-            }
+            Op::List => match paging::cursor_query(call.query(), &self.cursors, tenant)? {
+                Some(paging) => paging::list_by_cursor(table, tenant, &self.cursors, paging).await,
+                None => {
+                    let query = list_query(call.query())?;
+                    json(
+                        StatusCode::OK,
+                        &end_users::list(table, tenant, &query).await?,
+                    )
+                }
+            },
             Op::Create => {
                 let body: EndUserBody = call.json()?;
                 let user = end_users::create(table, tenant, &body).await?;
