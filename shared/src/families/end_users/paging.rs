@@ -47,14 +47,19 @@ pub(super) fn cursor_query(
     let order = query.read("sortOrder", &mut errors, SortOrder::Asc, |raw| {
         SortOrder::parse(raw, SortOrder::Asc)
     });
-    let by_id = |raw: Option<&str>| raw.is_none_or(|r| r.eq_ignore_ascii_case(SORT_FIELDS[0].0));
+    // Any of these given (a blank search is none) asks for what only pages by number do.
     let combined = [
+        ("pageNumber", query.all("pageNumber").next().is_none()),
         (
-            "pageNumber",
-            query.single("pageNumber").ok().flatten().is_none(),
+            "search",
+            query.all("search").all(|term| term.trim().is_empty()),
         ),
-        ("search", query.single("search").ok().flatten().is_none()),
-        ("sortBy", by_id(query.single("sortBy").ok().flatten())),
+        (
+            "sortBy",
+            query
+                .all("sortBy")
+                .all(|field| field.trim().eq_ignore_ascii_case(SORT_FIELDS[0].0)),
+        ),
         ("attributes", query.prefixed("attributes.").next().is_none()),
     ];
     for (name, _) in combined.iter().filter(|(_, fine)| !fine) {
