@@ -19,14 +19,16 @@ use crate::store::{self, Condition, MAX_WRITES, Query, Table, Transaction, Write
 /// At most this many messages are erased in the request itself.
 pub const ERASED_IN_REQUEST: u64 = 25;
 
-/// The end user's tickets when the request can erase them itself: none merged into it, at most
-/// [`ERASED_IN_REQUEST`] messages.
+/// The end user's tickets when the request can erase them itself: none merged into it, no
+/// erasure of it pending, at most [`ERASED_IN_REQUEST`] messages.
 async fn few_tickets(
     table: &dyn Table,
     tenant: TenantId,
     read: &Partition,
 ) -> Result<Option<Vec<StoredTicket>>, ApiError> {
-    if !read.user.merged_from.is_empty() {
+    // Someone merged into it, or an earlier erasure still under way: the background's.
+    let pending = read.user.erasure == Some(Erasure::Pending);
+    if !read.user.merged_from.is_empty() || pending {
         return Ok(None);
     }
     if read.tickets == 0 {

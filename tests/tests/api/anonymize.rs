@@ -196,6 +196,16 @@ async fn a_long_history_is_erased_in_the_background(api: TestApi) {
     assert_eq!(anonymized["erasure"], "pending", "{anonymized:?}");
     assert_eq!(anonymized["uids"], json!([]));
     let path = format!("/api/EndUsers/{}", id_of(&user));
+    // Given a value while its erasure is under way, and anonymized again: still pending.
+    assert_eq!(
+        api.put(&path, 1, json!({"city": "Xanten"})).await.status,
+        200
+    );
+    let again = anonymize(&api, &user).await;
+    assert_eq!(
+        (&again["erasure"], &again["city"]),
+        (&json!("pending"), &Value::Null)
+    );
     let erased = erasure::run(
         api.table().as_ref(),
         Instant::now() + Duration::from_secs(60),
