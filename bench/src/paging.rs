@@ -3,14 +3,12 @@
 //! index read to count and sort), alternated, medians of 15 runs each. The DynamoDB calls of a
 //! cursor page are 2 at any size (`tests/tests/call_budget.rs` counts them).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use answerpal::domain::TenantId;
 use answerpal::domain::end_user::EndUser;
 use answerpal::domain::page::{PageRequest, SortOrder};
-use answerpal::domain::{TenantId, Timestamp};
 use answerpal::service::end_users;
-use answerpal::store::Table;
 use answerpal::store::memory::MemoryTable;
 
 const RUNS: usize = 15;
@@ -18,7 +16,6 @@ const RUNS: usize = 15;
 /// `n` end users of tenant 1 written as a create writes them (a few UIDs' worth of fields).
 async fn seeded(n: u64) -> MemoryTable {
     let table = MemoryTable::new();
-    let tenant = TenantId::new(1).expect("tenant 1");
     for id in 1..=n {
         let user: EndUser = serde_json::from_value(serde_json::json!({
             "endUserID": id * 64, "firstname": format!("user {id}"), "customerType": "Lead",
@@ -27,16 +24,7 @@ async fn seeded(n: u64) -> MemoryTable {
             "createdAt": "2026-11-22T10:15:30Z", "updatedAt": "2026-11-22T10:15:30Z", "version": 1
         }))
         .expect("an end user");
-        let tx = answerpal::store::end_user::changes(
-            tenant,
-            None,
-            Some(&user),
-            None,
-            &HashMap::new(),
-            Timestamp::now(),
-        )
-        .expect("its items");
-        table.write(tx.writes).await.expect("seeded");
+        answerpal_testkit::store_new_end_user(&table, &user).await;
     }
     table
 }

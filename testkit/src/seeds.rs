@@ -23,20 +23,7 @@ pub async fn seed_example_end_user(table: &dyn Table) {
         "createdAt": "2026-11-22T10:15:30Z", "updatedAt": "2026-11-22T10:15:30Z", "version": 1
     }))
     .expect("example end user");
-    let tenant = TenantId::new(1).expect("tenant 1");
-    let tx = store::end_user::changes(
-        tenant,
-        None,
-        Some(&user),
-        None,
-        &HashMap::new(),
-        Timestamp::now(),
-    )
-    .expect("the example end user's items");
-    table
-        .write(tx.writes)
-        .await
-        .expect("seed the example end user");
+    store_new_end_user(table, &user).await;
 }
 
 /// The channels the committed `events/` expect for tenant 1: e-mail 1, SMS 2, phone 3 (the one
@@ -122,7 +109,9 @@ fn example(id: u64, firstname: &str, uids: &[(u64, &str, &str)]) -> EndUser {
     .expect("an example end user")
 }
 
-async fn store_new(table: &dyn Table, user: &EndUser) {
+/// `user`, a new end user of tenant 1, written with its index items in one transaction, as a
+/// create writes it.
+pub async fn store_new_end_user(table: &dyn Table, user: &EndUser) {
     let tenant = TenantId::new(1).expect("tenant 1");
     let tx = store::end_user::changes(
         tenant,
@@ -132,25 +121,22 @@ async fn store_new(table: &dyn Table, user: &EndUser) {
         &HashMap::new(),
         Timestamp::now(),
     )
-    .expect("an example end user's items");
-    table
-        .write(tx.writes)
-        .await
-        .expect("seed an example end user");
+    .expect("a new end user's items");
+    table.write(tx.writes).await.expect("store a new end user");
 }
 
 /// The merge events' end users: 1100 (Piet, a phone) to merge into 1000, and 1201 (Mia, an
 /// e-mail) merged into 1200 (Max) by merge 7000, made now (within its undo window).
 pub async fn seed_example_merge(table: &dyn Table) {
-    store_new(
+    store_new_end_user(
         table,
         &example(1100, "Piet", &[(1101, "Phone", "+32470001100")]),
     )
     .await;
     let target = example(1200, "Max", &[(1202, "Email", "max@example.com")]);
     let source = example(1201, "Mia", &[(1203, "Email", "mia@example.com")]);
-    store_new(table, &target).await;
-    store_new(table, &source).await;
+    store_new_end_user(table, &target).await;
+    store_new_end_user(table, &source).await;
     let tenant = TenantId::new(1).expect("tenant 1");
     let now = Timestamp::now();
     let folded =

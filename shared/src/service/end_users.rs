@@ -26,8 +26,17 @@ pub(super) async fn load(
     tenant: TenantId,
     id: u64,
 ) -> Result<EndUser, ApiError> {
+    live(load_profile(table, tenant, id).await?)
+}
+
+/// Reads one end user's record of the tenant, live or a tombstone; 404 when there is none.
+pub(super) async fn load_profile(
+    table: &dyn Table,
+    tenant: TenantId,
+    id: u64,
+) -> Result<Profile, ApiError> {
     match table.get(&store::end_user::key(tenant, id)).await? {
-        Some(item) => live(store::end_user::profile_from_item(item)?),
+        Some(item) => Ok(store::end_user::profile_from_item(item)?),
         None => Err(ApiError::NotFound(format!("end user {id} not found"))),
     }
 }

@@ -3,7 +3,7 @@
 //! commits one transaction. Both end users' versions and every handed-over index item are
 //! conditions, so concurrent merges and undos of the same end users serialize.
 
-use super::end_users::{live, load, one_transaction};
+use super::end_users::{live, load, load_profile, one_transaction};
 use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::end_user::{self, EndUser, MergeRecord, Unfolded};
 use crate::domain::errors::FieldErrors;
@@ -157,11 +157,4 @@ pub async fn undo(
         Ok(Step::commit(tx, unfolded))
     })
     .await
-}
-
-async fn load_profile(table: &dyn Table, tenant: TenantId, id: u64) -> Result<Profile, ApiError> {
-    match table.get(&store::end_user::key(tenant, id)).await? {
-        Some(item) => Ok(profile_from_item(item)?),
-        None => Err(ApiError::NotFound(format!("end user {id} not found"))),
-    }
 }
