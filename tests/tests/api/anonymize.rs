@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use answerpal::service::erasure;
-use answerpal_testkit::{Interleaved, TestApi, erases_messages};
+use answerpal_testkit::{Interleaved, TestApi, erases_messages, puts_end_user};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -16,6 +16,7 @@ on_both_stores!(
     an_anonymized_end_user_keeps_nothing_personal,
     a_long_history_is_erased_in_the_background,
     an_interrupted_erasure_resumes_where_it_stopped,
+    a_uid_added_meanwhile_is_erased_too,
 );
 
 const PHONE: &str = "+32470000401";
@@ -267,4 +268,35 @@ async fn an_interrupted_erasure_resumes_where_it_stopped(api: TestApi) {
     assert_eq!(ticket["messageCount"], 60);
     assert_erased(ticket, &messages_of(&api, ticket).await);
     assert_nothing_left(&api, ZELDA).await;
+}
+
+/// The record an anonymization read is a condition of its write: a UID added between its read
+/// and its write sends it back to a fresh read, and that UID is erased and freed too.
+async fn a_uid_added_meanwhile_is_erased_too(api: TestApi) {
+    let table = Arc::new(Interleaved::new(api.table().clone()));
+    let api = Arc::new(api.wrapped(table.clone(), Duration::from_secs(30)));
+    let user = zelda(&api).await;
+    let path = format!("/api/EndUsers/{}", id_of(&user));
+    let racer = Arc::clone(&api);
+    let racing_path = path.clone();
+    table.race_when(
+        puts_end_user,
+        Box::new(move || {
+            Box::pin(async move {
+                let body = json!({"uids": [{"uidType": "Email", "uid": "zelda.late@example.com"}]});
+                let added = racer.put(&racing_path, 1, body).await;
+                assert_eq!(added.status, 200, "{:?}", added.body);
+            })
+        }),
+    );
+    let anonymized = anonymize(&api, &user).await;
+    assert!(table.has_run());
+    assert_eq!(anonymized["uids"], json!([]), "{anonymized:?}");
+    assert_eq!(api.get(&path, 1).await.body["uids"], json!([]));
+    let late = api
+        .get("/api/EndUsers/byUid?uid=zelda.late@example.com", 1)
+        .await;
+    assert_problem(&late, 404);
+    assert_nothing_left(&api, ZELDA).await;
+    assert_nothing_left(&api, &["zelda.late"]).await;
 }
