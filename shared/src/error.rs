@@ -45,6 +45,12 @@ pub enum ApiError {
     Ambiguous { end_user_ids: Vec<u64> },
     #[error("the record was changed by concurrent requests; retry")]
     ConcurrentModification,
+    /// An `Idempotency-Key` used before for another request (method, path or body).
+    #[error("this Idempotency-Key was used for another request within the last 24 hours")]
+    IdempotencyKeyReused,
+    /// A request with this `Idempotency-Key` is still running.
+    #[error("a request with this Idempotency-Key is still running; retry after it answered")]
+    IdempotencyInFlight,
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
     /// The body did not arrive within the transport's time limit.

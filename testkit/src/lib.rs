@@ -318,6 +318,31 @@ impl TestApi {
         self.raw(builder.body(body).expect("valid request")).await
     }
 
+    /// `method` on `path` as `tenant` with `headers` and a JSON `body` (none for `Null`).
+    pub async fn with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        tenant: u64,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> TestResponse {
+        let mut request = lambda_http::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", token(tenant)));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = if body.is_null() {
+            Body::Empty
+        } else {
+            request = request.header("content-type", "application/json");
+            Body::Text(body.to_string())
+        };
+        self.raw(request.body(body).expect("a request")).await
+    }
+
     pub async fn raw(&self, request: Request) -> TestResponse {
         let response = self.api.handle(request).await;
         let status = response.status().as_u16();

@@ -367,3 +367,35 @@ async fn anonymize_stays_within_its_call_budget() {
         "anonymize (30 messages: the rest in the background)"
     );
 }
+
+/// An `Idempotency-Key` costs one call of its own (taking the key; its record rides in the
+/// change's transaction): a keyed create 2, its replay 1, another body 1, a failed keyed create
+/// 2 more than its failure (taking and freeing the key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_request_adds_one_call() {
+    let api = TestApi::dynamodb().await;
+    let mut calls = meter(&api);
+    let keyed = |key: &'static str, body: serde_json::Value| {
+        let api = &api;
+        async move {
+            api.with_headers(
+                "POST",
+                "/api/EndUsers",
+                1,
+                &[("idempotency-key", key)],
+                body,
+            )
+            .await
+            .status
+        }
+    };
+    let body = json!({"uids": [{"uidType": "Email", "uid": "keyed@example.com"}]});
+    assert_eq!(keyed("k-1", body.clone()).await, 201);
+    assert_eq!(calls(), 2, "keyed create");
+    assert_eq!(keyed("k-1", body.clone()).await, 201);
+    assert_eq!(calls(), 1, "its replay");
+    assert_eq!(keyed("k-1", json!({})).await, 422);
+    assert_eq!(calls(), 1, "another body");
+    assert_eq!(keyed("k-2", body).await, 409);
+    assert_eq!(calls(), 3, "a keyed create whose UID is held");
+}

@@ -258,3 +258,71 @@ async fn embedded_webhooks_record_all_or_nothing_under_faults() {
 async fn dynamodb_webhooks_record_all_or_nothing_under_faults() {
     webhooks_record_all_or_nothing_under_faults(dynamodb).await;
 }
+
+/// A keyed create under each fault at each of its store calls, then its retry with the same key
+/// on a healthy store: the retry answers 201 with the one end user the two made, never a 409 on
+/// its own values (a create cut off after it applied replays its response). A retry while the
+/// cut-off request's key is still held is told so (409 in flight) until its lease ends.
+async fn a_keyed_create_cut_off_anywhere_is_created_once_by_its_retry<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<dyn Table>>,
+{
+    let body =
+        json!({"customerRef": "R-9", "uids": [{"uidType": "Email", "uid": "once@example.com"}]});
+    let headers = [("idempotency-key", "create-once")];
+    let mut scenarios = 0;
+    for fault in [Fault::Fail, Fault::FailAfterApplying, Fault::Hang] {
+        for at in 0.. {
+            let table = make().await;
+            let faulty = Arc::new(FaultyTable::new(table.clone(), at, fault));
+            let api = TestApi::with_table(faulty.clone(), DEADLINE);
+            let first = api
+                .with_headers("POST", "/api/EndUsers", 1, &headers, body.clone())
+                .await;
+            let reached = faulty.calls() > at;
+            let case = format!("keyed create with {fault:?} at call {at}: {}", first.status);
+            assert!(
+                first.status == 201 || (reached && first.status == 503),
+                "{case}"
+            );
+
+            let healthy = TestApi::with_table(table.clone(), Duration::from_secs(10));
+            let mut retry = healthy
+                .with_headers("POST", "/api/EndUsers", 1, &headers, body.clone())
+                .await;
+            if retry.status == 409 && retry.body["type"] == "/problems/idempotency-in-flight" {
+                assert_eq!(
+                    fault,
+                    Fault::Hang,
+                    "{case}: only a cut-off request holds its key"
+                );
+                tokio::time::sleep(DEADLINE + Duration::from_secs(2)).await;
+                retry = healthy
+                    .with_headers("POST", "/api/EndUsers", 1, &headers, body.clone())
+                    .await;
+            }
+            assert_eq!(retry.status, 201, "{case}: the retry {:?}", retry.body);
+            if first.status == 201 {
+                assert_eq!(retry.body, first.body, "{case}");
+            }
+            let list = healthy.get("/api/EndUsers", 1).await;
+            assert_eq!(list.body["totalCount"], 1, "{case}: {:?}", list.body);
+            scenarios += 1;
+            if !reached {
+                break;
+            }
+        }
+    }
+    assert!(scenarios >= 6, "only {scenarios} scenarios ran");
+}
+
+#[tokio::test]
+async fn embedded_keyed_creates_are_created_once_under_faults() {
+    a_keyed_create_cut_off_anywhere_is_created_once_by_its_retry(memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_keyed_creates_are_created_once_under_faults() {
+    a_keyed_create_cut_off_anywhere_is_created_once_by_its_retry(dynamodb).await;
+}

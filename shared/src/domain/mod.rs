@@ -4,6 +4,7 @@ pub mod customer;
 pub mod end_user;
 pub mod errors;
 pub mod fields;
+pub mod idempotency;
 pub mod ids;
 pub mod page;
 pub mod precondition;

@@ -12,6 +12,8 @@ use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::uids::{self, AssignBody, AssignRequest, Assigned};
 use crate::store::Table;
 
+use super::keyed::{self, record};
+
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
     Assign,
@@ -34,6 +36,14 @@ impl EndUserUids {
     }
 }
 
+/// 201 with a new link, 200 with one that was there.
+fn linked(assigned: &Assigned) -> Result<Reply, ApiError> {
+    match assigned {
+        Assigned::Existing(link) => json(StatusCode::OK, link),
+        Assigned::Created(link) => json(StatusCode::CREATED, link),
+    }
+}
+
 #[async_trait]
 impl Family for EndUserUids {
     type Op = Op;
@@ -46,12 +56,12 @@ impl Family for EndUserUids {
         let tenant = call.tenant()?;
         match op {
             Op::Assign => {
-                let body: AssignBody = call.json()?;
-                let request = AssignRequest::parse(body)?;
-                match uids::assign(self.table.as_ref(), tenant, &request).await? {
-                    Assigned::Existing(link) => json(StatusCode::OK, &link),
-                    Assigned::Created(link) => json(StatusCode::CREATED, &link),
-                }
+                let table = self.table.as_ref();
+                keyed::once(table, call, linked, |keyed| async move {
+                    let request = AssignRequest::parse(call.json::<AssignBody>()?)?;
+                    uids::assign(table, tenant, &request, record(&keyed)).await
+                })
+                .await
             }
         }
     }

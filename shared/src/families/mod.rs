@@ -5,6 +5,7 @@
 pub mod customers;
 pub mod end_user_uids;
 pub mod end_users;
+mod keyed;
 pub mod tickets;
 pub mod webhooks;
 

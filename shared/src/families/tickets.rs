@@ -15,6 +15,7 @@ use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::tickets;
 use crate::store::Table;
 
+use super::keyed::{self, record};
 use super::path_id;
 
 #[derive(Clone, Copy, Debug)]
@@ -65,6 +66,12 @@ impl Tickets {
     }
 }
 
+/// 201 with the desk's reply, located at its ticket's messages.
+fn replied(reply: &Message) -> Result<Reply, ApiError> {
+    let location = format!("/api/Tickets/{}/messages", reply.ticket_id);
+    created(&location, &reply.view())
+}
+
 /// `pageNumber` and `pageSize` of a messages page.
 fn page(query: &QueryParams) -> Result<PageRequest, ApiError> {
     let mut errors = FieldErrors::default();
@@ -101,11 +108,12 @@ impl Family for Tickets {
                 json(StatusCode::OK, &messages.map(Message::view))
             }
             Op::Reply => {
-                let body: ReplyBody = call.json()?;
-                let text = body.text()?;
-                let author = call.subject().unwrap_or(DESK);
-                let reply = tickets::reply(table, tenant, id, text, author).await?;
-                created(&format!("/api/Tickets/{id}/messages"), &reply.view())
+                keyed::once(table, call, replied, |keyed| async move {
+                    let body: ReplyBody = call.json()?;
+                    let author = call.subject().unwrap_or(DESK);
+                    tickets::reply(table, tenant, id, body.text()?, author, record(&keyed)).await
+                })
+                .await
             }
         }
     }

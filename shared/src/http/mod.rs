@@ -163,6 +163,7 @@ impl Api {
         *route_out = RouteName(Some((method, template)));
 
         let mut call = Call::new(request, params, self.public_base_url.as_deref());
+        call.limited_to(self.deadline);
         let caller = self
             .authenticate(policy, family.as_ref(), index, &call)
             .await?;

@@ -45,7 +45,9 @@ impl ApiError {
             ApiError::Conflict { .. }
             | ApiError::SecretsUnreadable(_)
             | ApiError::Ambiguous { .. }
-            | ApiError::ConcurrentModification => StatusCode::CONFLICT,
+            | ApiError::ConcurrentModification
+            | ApiError::IdempotencyInFlight => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -80,6 +82,12 @@ impl ApiError {
                 "/problems/concurrent-modification",
                 "Concurrent modification",
             ),
+            ApiError::IdempotencyKeyReused => {
+                ("/problems/idempotency-key-reused", "Idempotency key reused")
+            }
+            ApiError::IdempotencyInFlight => {
+                ("/problems/idempotency-in-flight", "Request in progress")
+            }
             ApiError::PayloadTooLarge(_) => ("/problems/payload-too-large", "Payload too large"),
             ApiError::BodyTimeout => ("/problems/request-timeout", "Request timeout"),
             ApiError::UnsupportedMediaType(_) => {
@@ -175,7 +183,7 @@ impl ApiError {
                     headers.insert(header::LINK, link);
                 }
             }
-            ApiError::Unavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::IdempotencyInFlight => {
                 headers.insert(
                     header::RETRY_AFTER,
                     HeaderValue::from_static(RETRY_AFTER_SECONDS),

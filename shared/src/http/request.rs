@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use lambda_http::http::header;
 use lambda_http::request::RequestContext;
@@ -13,6 +14,7 @@ use serde::de::DeserializeOwned;
 use super::auth::Principal;
 use crate::domain::TenantId;
 use crate::domain::errors::FieldErrors;
+use crate::domain::idempotency::{IdempotencyKey, fingerprint};
 use crate::domain::precondition::Preconditions;
 use crate::error::ApiError;
 
@@ -120,6 +122,8 @@ pub struct Call<'a> {
     query: QueryParams,
     caller: Caller,
     public_base_url: Option<&'a str>,
+    /// How long the request may take before it is answered 503.
+    deadline: Duration,
 }
 
 impl<'a> Call<'a> {
@@ -134,11 +138,21 @@ impl<'a> Call<'a> {
             query: QueryParams::parse(request.uri().query().unwrap_or_default()),
             caller: Caller::Anonymous,
             public_base_url,
+            deadline: super::REQUEST_DEADLINE,
         }
     }
 
     pub(super) fn authenticated(&mut self, caller: Caller) {
         self.caller = caller;
+    }
+
+    pub(super) fn limited_to(&mut self, deadline: Duration) {
+        self.deadline = deadline;
+    }
+
+    /// How long the request may take before it is answered 503 (and stops).
+    pub fn deadline(&self) -> Duration {
+        self.deadline
     }
 
     pub fn caller(&self) -> &Caller {
@@ -191,6 +205,32 @@ impl<'a> Call<'a> {
             if_match.as_deref(),
             if_none_match.as_deref(),
         )?)
+    }
+
+    /// The `Idempotency-Key`, if sent; 400 when invalid or sent twice.
+    pub fn idempotency_key(&self) -> Result<Option<IdempotencyKey>, ApiError> {
+        const NAME: &str = "Idempotency-Key";
+        let mut values = self.request.headers().get_all(NAME).iter();
+        let Some(value) = values.next() else {
+            return Ok(None);
+        };
+        let invalid = |message: String| ApiError::Validation(FieldErrors::single(NAME, message));
+        if values.next().is_some() {
+            return Err(invalid("send one Idempotency-Key header".into()));
+        }
+        let raw = value
+            .to_str()
+            .map_err(|_| invalid("must be printable ASCII".into()))?;
+        IdempotencyKey::parse(raw).map(Some).map_err(invalid)
+    }
+
+    /// What tells this request apart from another with the same `Idempotency-Key`.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(
+            self.request.method().as_str(),
+            route_path(self.request),
+            self.request.body().as_ref(),
+        )
     }
 
     fn header(&self, name: header::HeaderName) -> Option<&'a str> {

@@ -1,12 +1,12 @@
 //! Success answers. A handler says what it answers (a [`Reply`]); [`Reply::into_response`] is
 //! the one place that turns it into the HTTP response with the headers every answer shares
-//! (content type, `Location`, cache policy; where `ETag`, `Idempotent-Replayed` and `Link` go
-//! once SPEC 7 adds them).
+//! (content type, `Location`, `ETag`, `Idempotent-Replayed`, cache policy).
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+use crate::domain::idempotency::Recorded;
 use crate::domain::precondition::etag;
 use crate::error::ApiError;
 
@@ -19,6 +19,8 @@ pub struct Reply {
     no_store: bool,
     /// The version of the one record answered: its `ETag`.
     version: Option<u64>,
+    /// The response of an earlier request with the same `Idempotency-Key`.
+    replayed: bool,
 }
 
 #[derive(Debug)]
@@ -37,7 +39,38 @@ impl Reply {
             location: None,
             no_store: false,
             version: None,
+            replayed: false,
         }
+    }
+
+    /// What an idempotency record keeps of this reply.
+    pub fn recorded(&self) -> Result<Recorded, ApiError> {
+        let body = match &self.content {
+            Content::Empty => None,
+            Content::Json(text) => Some(text.clone()),
+            Content::Xml(_) => {
+                return Err(ApiError::Internal("an XML reply is not recorded".into()));
+            }
+        };
+        Ok(Recorded {
+            status: self.status.as_u16(),
+            body,
+            location: self.location.clone(),
+            version: self.version,
+        })
+    }
+
+    /// The reply `recorded` kept, told as a replay.
+    pub fn replayed(recorded: Recorded) -> Result<Self, ApiError> {
+        let status = StatusCode::from_u16(recorded.status)
+            .map_err(|e| ApiError::Internal(format!("a recorded status: {e}")))?;
+        let content = recorded.body.map_or(Content::Empty, Content::Json);
+        Ok(Reply {
+            location: recorded.location,
+            version: recorded.version,
+            replayed: true,
+            ..Reply::new(status, content)
+        })
     }
 
     /// This reply, with the `ETag` of the record at `version` it answers.
@@ -83,6 +116,9 @@ impl Reply {
             .and_then(|v| HeaderValue::from_str(&etag(v)).ok())
         {
             headers.insert(header::ETAG, tag);
+        }
+        if self.replayed {
+            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
         }
         if self.no_store {
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -7,14 +7,16 @@
 use std::collections::HashMap;
 
 use super::end_users::{Partition, one_transaction, read_partition};
-use super::unit_of_work::{self, Exhausted, Step};
+use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::end_user::{EndUser, Erasure, MergeRecord};
 use crate::domain::precondition::Preconditions;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::erasure::ErasureJob;
 use crate::store::ticket::{self, StoredTicket};
-use crate::store::{self, Condition, MAX_WRITES, Query, Table, Transaction, Write, erasure, merge};
+use crate::store::{
+    self, Condition, MAX_PLANNED_WRITES, Query, Table, Transaction, Write, erasure, merge,
+};
 
 /// At most this many messages are erased in the request itself.
 pub const ERASED_IN_REQUEST: u64 = 25;
@@ -88,7 +90,7 @@ fn erased_now(
             ));
         }
     }
-    Ok((tx.writes.len() <= MAX_WRITES).then_some(tx))
+    Ok((tx.writes.len() <= MAX_PLANNED_WRITES).then_some(tx))
 }
 
 /// The transaction that erases the record and frees its values now and leaves the rest to an
@@ -126,8 +128,9 @@ pub async fn anonymize(
     tenant: TenantId,
     id: u64,
     pre: &Preconditions,
+    record: Option<&dyn Record<EndUser>>,
 ) -> Result<EndUser, ApiError> {
-    unit_of_work::run(table, Exhausted::Conflict, |_| async {
+    unit_of_work::run_recorded(table, Exhausted::Conflict, record, |_| async {
         let read = read_partition(table, tenant, id).await?;
         pre.allow_write(Some(read.user.version))?;
         if read.user.is_erased() {

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::unit_of_work::{self, Exhausted, Step};
+use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::end_user::{
     self, EndUser, EndUserBody, EndUserView, ListQuery, MergeRecord, select_page,
 };
@@ -16,8 +16,8 @@ use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::end_user::Profile;
 use crate::store::{
-    self, Key, Kind, MAX_BATCH_GET, MAX_WRITES, Query, Table, Transaction, customer_ref, owner,
-    uid_index,
+    self, Key, Kind, MAX_BATCH_GET, MAX_PLANNED_WRITES, Query, Table, Transaction, customer_ref,
+    owner, uid_index,
 };
 
 /// Reads one end user of the tenant; 404 when it does not exist.
@@ -93,11 +93,11 @@ pub(super) async fn read_partition(
 
 /// `tx` when it fits in one transaction; a 400 asking to split the request otherwise.
 pub(super) fn one_transaction(tx: Transaction) -> Result<Transaction, ApiError> {
-    if tx.writes.len() > MAX_WRITES {
+    if tx.writes.len() > MAX_PLANNED_WRITES {
         return Err(ApiError::Validation(FieldErrors::single(
             "uids",
             format!(
-                "this request changes too many UIDs at once ({} writes, at most {MAX_WRITES}); split it",
+                "this request changes too many UIDs at once ({} writes, at most {MAX_PLANNED_WRITES}); split it",
                 tx.writes.len()
             ),
         )));
@@ -109,12 +109,14 @@ pub async fn get(table: &dyn Table, tenant: TenantId, id: u64) -> Result<EndUser
     load(table, tenant, id).await
 }
 
+/// Creates an end user from `body`, completing `record` with it.
 pub async fn create(
     table: &dyn Table,
     tenant: TenantId,
     body: &EndUserBody,
+    record: Option<&dyn Record<EndUser>>,
 ) -> Result<EndUser, ApiError> {
-    unit_of_work::run(table, Exhausted::Conflict, |_| async {
+    unit_of_work::run_recorded(table, Exhausted::Conflict, record, |_| async {
         let now = Timestamp::now();
         let mut block = IdBlock::for_new_end_user();
         let revision = end_user::create(body, &mut block, now)?;

@@ -4,7 +4,7 @@
 //! conditions, so concurrent merges and undos of the same end users serialize.
 
 use super::end_users::{live, load, load_profile, one_transaction};
-use super::unit_of_work::{self, Exhausted, Step};
+use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::end_user::{self, EndUser, MergeRecord, Unfolded};
 use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
@@ -46,6 +46,7 @@ pub async fn merge(
     source_id: u64,
     by: Option<&str>,
     pre: &Preconditions,
+    record: Option<&dyn Record<Merged>>,
 ) -> Result<Merged, ApiError> {
     if target_id == source_id {
         return Err(ApiError::Validation(FieldErrors::single(
@@ -53,7 +54,7 @@ pub async fn merge(
             "an end user cannot be merged into itself",
         )));
     }
-    unit_of_work::run(table, Exhausted::Conflict, |_| async {
+    unit_of_work::run_recorded(table, Exhausted::Conflict, record, |_| async {
         let keys = [
             store::end_user::key(tenant, target_id),
             store::end_user::key(tenant, source_id),
@@ -107,8 +108,9 @@ pub async fn undo(
     target_id: u64,
     merge_id: u64,
     by: Option<&str>,
+    record: Option<&dyn Record<Unfolded>>,
 ) -> Result<Unfolded, ApiError> {
-    unit_of_work::run(table, Exhausted::Conflict, |_| async {
+    unit_of_work::run_recorded(table, Exhausted::Conflict, record, |_| async {
         let keys = [
             store::end_user::key(tenant, target_id),
             store::merge::key(tenant, target_id, merge_id),

@@ -4,6 +4,7 @@ pub mod account;
 pub mod anonymize;
 pub mod end_users;
 pub mod erasure;
+pub mod idempotency;
 pub mod inbound;
 pub mod merges;
 pub mod retention;
@@ -11,6 +12,8 @@ pub mod tickets;
 pub mod uids;
 mod unit_of_work;
 pub mod upsert;
+
+pub use unit_of_work::Record;
 
 #[cfg(test)]
 mod tests {
@@ -36,7 +39,7 @@ mod tests {
         }))
         .expect("a body");
         for n in 0..3_000 {
-            let user = end_users::create(&table, tenant, &body)
+            let user = end_users::create(&table, tenant, &body, None)
                 .await
                 .expect("create");
             if n % 10 == 0 {
@@ -47,7 +50,9 @@ mod tests {
                     is_primary: None,
                 })
                 .expect("an assign request");
-                uids::assign(&table, tenant, &assign).await.expect("assign");
+                uids::assign(&table, tenant, &assign, None)
+                    .await
+                    .expect("assign");
             }
             end_users::delete(&table, tenant, user.id, &Default::default())
                 .await
@@ -71,7 +76,7 @@ mod tests {
             "customerRef": "K-1", "uids": [{"uidType": "Email", "uid": "kind@example.com"}]
         }))
         .expect("a body");
-        let user = end_users::create(&table, tenant, &body)
+        let user = end_users::create(&table, tenant, &body, None)
             .await
             .expect("create");
         let assign = AssignRequest::parse(AssignBody {
@@ -81,7 +86,9 @@ mod tests {
             is_primary: None,
         })
         .expect("an assign request");
-        uids::assign(&table, tenant, &assign).await.expect("assign");
+        uids::assign(&table, tenant, &assign, None)
+            .await
+            .expect("assign");
         let items = table.snapshot().expect("snapshot");
         let kinds: HashSet<Option<Kind>> = items.iter().map(Kind::of).collect();
         assert_eq!(

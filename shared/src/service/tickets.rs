@@ -1,7 +1,7 @@
 //! Tickets and messages, as the desk reads and changes them (SPEC 4).
 
 use super::end_users;
-use super::unit_of_work::{self, Exhausted, Step};
+use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::ids::IdBlock;
 use crate::domain::page::{Page, PageRequest, SortOrder};
 use crate::domain::ticket::{
@@ -171,8 +171,9 @@ pub async fn reply(
     ticket_id: u64,
     text: &str,
     author: &str,
+    record: Option<&dyn Record<Message>>,
 ) -> Result<Message, ApiError> {
-    unit_of_work::run(table, Exhausted::Conflict, |notes| async move {
+    unit_of_work::run_recorded(table, Exhausted::Conflict, record, |notes| async move {
         let read = load(table, tenant, ticket_id).await?;
         if read.ticket.is_closed() {
             return Err(ApiError::Conflict {

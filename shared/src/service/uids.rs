@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::end_users::{load, one_transaction};
-use super::unit_of_work::{self, Exhausted, Step};
+use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::end_user::{EndUser, MAX_UIDS, StoredUid, primary_ids};
 use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
@@ -131,8 +131,9 @@ pub async fn assign(
     table: &dyn Table,
     tenant: TenantId,
     request: &AssignRequest,
+    record: Option<&dyn Record<Assigned>>,
 ) -> Result<Assigned, ApiError> {
-    unit_of_work::run(table, Exhausted::Conflict, |_| async {
+    unit_of_work::run_recorded(table, Exhausted::Conflict, record, |_| async {
         let current = load(table, tenant, request.end_user_id).await?;
         let uid = Uid::parse(request.uid_type, &request.raw_uid, current.country)
             .map_err(|m| ApiError::Validation(FieldErrors::single("uid", m)))?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::domain::errors::FieldErrors;
 use crate::error::ApiError;
-use crate::store::{FailedCondition, Item, Key, Table, Transaction, WriteError};
+use crate::store::{FailedCondition, Item, Key, Table, Transaction, Write, WriteError};
 
 /// Attempts of one write use case before a conflict with concurrent writers is reported.
 const ATTEMPTS: u32 = 5;
@@ -75,6 +75,12 @@ pub(super) enum Exhausted {
     Unavailable(&'static str),
 }
 
+/// A keyed request's record (SPEC 7 Idempotency-Key): the write that completes it with the
+/// response `answer` gives, joined to the transaction of the change it guards.
+pub trait Record<T>: Sync {
+    fn write(&self, answer: &T) -> Result<Write, ApiError>;
+}
+
 /// A short jittered back-off before attempt `n` (none before the first).
 async fn pause_before_attempt(n: u32) {
     if n > 0 {
@@ -90,6 +96,21 @@ async fn pause_before_attempt(n: u32) {
 pub(super) async fn run<T, F, Fut>(
     table: &dyn Table,
     exhausted: Exhausted,
+    attempt: F,
+) -> Result<T, ApiError>
+where
+    F: FnMut(Notes) -> Fut,
+    Fut: Future<Output = Result<Step<T>, ApiError>>,
+{
+    run_recorded(table, exhausted, None, attempt).await
+}
+
+/// [`run`], completing `record` in the transaction that applies (or alone, when the answer
+/// writes nothing); its failed condition means another request holds the key now (409).
+pub(super) async fn run_recorded<T, F, Fut>(
+    table: &dyn Table,
+    exhausted: Exhausted,
+    record: Option<&dyn Record<T>>,
     mut attempt: F,
 ) -> Result<T, ApiError>
 where
@@ -99,10 +120,16 @@ where
     let mut notes = Notes::default();
     for n in 0..ATTEMPTS {
         pause_before_attempt(n).await;
-        let plan = match attempt(notes.clone()).await? {
-            Step::Done(answer) => return Ok(answer),
+        let mut plan = match attempt(notes.clone()).await? {
+            Step::Done(answer) => match record {
+                None => return Ok(answer),
+                Some(_) => Plan::new(Transaction::new(), answer),
+            },
             Step::Commit(plan) => plan,
         };
+        if let Some(record) = record {
+            plan.tx.push_record(record.write(&plan.answer)?);
+        }
         let Transaction { writes, claims } = plan.tx;
         let failed = match table.write(writes).await {
             Ok(()) => return Ok(plan.answer),
@@ -110,6 +137,9 @@ where
             Err(WriteError::Store(e)) => return Err(e.into()),
             Err(WriteError::ConditionFailed { failed }) => failed,
         };
+        if claims.record_lost(&failed) {
+            return Err(ApiError::IdempotencyInFlight);
+        }
         if let (Some(answer_of), Some(earlier)) = (plan.replay, claims.replayed(&failed)) {
             return answer_of(earlier);
         }
@@ -127,6 +157,22 @@ where
         Exhausted::Conflict => ApiError::ConcurrentModification,
         Exhausted::Unavailable(detail) => ApiError::Unavailable(detail.into()),
     })
+}
+
+/// Applies `write` alone: `Ok(None)`, or the item its failed condition met (`Some(None)`:
+/// none). For what guards a request before its plan: an idempotency key's running record.
+pub(super) async fn write_alone(
+    table: &dyn Table,
+    write: Write,
+) -> Result<Option<Option<Item>>, ApiError> {
+    match table.write(vec![write]).await {
+        Ok(()) => Ok(None),
+        Err(WriteError::ConditionFailed { mut failed }) => {
+            Ok(Some(failed.pop().and_then(|f| f.existing)))
+        }
+        Err(WriteError::Contention) => Err(ApiError::IdempotencyInFlight),
+        Err(WriteError::Store(e)) => Err(e.into()),
+    }
 }
 
 /// Stores `item` whatever its key holds, in one call that answers the item it replaced: the

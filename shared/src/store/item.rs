@@ -23,6 +23,7 @@ pub enum Kind {
     EndUser,
     Erasure,
     IdBlock,
+    Idempotency,
     Merge,
     Message,
     OpenTicket,
@@ -33,7 +34,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Account,
         Kind::Channel,
         Kind::CustomerRef,
@@ -41,6 +42,7 @@ impl Kind {
         Kind::EndUser,
         Kind::Erasure,
         Kind::IdBlock,
+        Kind::Idempotency,
         Kind::Merge,
         Kind::Message,
         Kind::OpenTicket,
@@ -59,6 +61,7 @@ impl Kind {
             Kind::EndUser => "EndUser",
             Kind::Erasure => "Erasure",
             Kind::IdBlock => "IdBlock",
+            Kind::Idempotency => "Idempotency",
             Kind::Merge => "Merge",
             Kind::Message => "Message",
             Kind::OpenTicket => "OpenTicket",

@@ -13,6 +13,7 @@ pub mod dynamodb;
 pub mod end_user;
 pub mod erasure;
 pub mod id_block;
+pub mod idempotency;
 pub mod item;
 pub mod memory;
 pub mod merge;
@@ -118,6 +119,8 @@ pub enum Condition {
     },
     /// Every one of these holds.
     All(Vec<Condition>),
+    /// At least one of these holds (none given: never).
+    Any(Vec<Condition>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -312,6 +315,9 @@ pub async fn every_item(table: &dyn Table, query: &Query<'_>) -> Result<Vec<Item
 
 /// At most this many writes in one atomic call (DynamoDB's TransactWriteItems limit).
 pub const MAX_WRITES: usize = 100;
+/// At most this many writes a use case plans in one transaction: the unit of work may add an
+/// idempotency record and the change's outbox item.
+pub const MAX_PLANNED_WRITES: usize = MAX_WRITES - 2;
 /// At most this many keys in one batch read (DynamoDB's BatchGetItem limit).
 pub const MAX_BATCH_GET: usize = 100;
 

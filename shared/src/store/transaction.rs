@@ -24,6 +24,9 @@ enum Claim {
     Replay,
     /// A lost race whose met item the next attempt reads under this note.
     Noted(&'static str),
+    /// The completion of a keyed request's idempotency record: failing, the key is no longer
+    /// the request's own.
+    Record,
 }
 
 /// Per write, what its failed condition means.
@@ -54,6 +57,11 @@ impl Transaction {
     /// `write`, a record of this request whose failed condition means it ran before.
     pub fn push_replay(&mut self, write: Write) {
         self.add(write, Claim::Replay);
+    }
+
+    /// `write`, completing the request's idempotency record.
+    pub fn push_record(&mut self, write: Write) {
+        self.add(write, Claim::Record);
     }
 
     /// `write`, whose failed condition is a lost race that hands the met item to the next
@@ -126,6 +134,13 @@ impl Claims {
             Some(Claim::Replay) => failure.existing.clone(),
             _ => None,
         })
+    }
+
+    /// Whether the request's idempotency record failed to complete.
+    pub fn record_lost(&self, failed: &[FailedCondition]) -> bool {
+        failed
+            .iter()
+            .any(|failure| matches!(self.of(failure), Some(Claim::Record)))
     }
 
     /// The noted writes that failed, each with its note and the item it met.

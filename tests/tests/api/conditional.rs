@@ -5,8 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use answerpal_testkit::{Interleaved, TestApi, TestResponse, puts_end_user, token};
-use lambda_http::Body;
+use answerpal_testkit::{Interleaved, TestApi, TestResponse, puts_end_user};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -27,20 +26,7 @@ async fn send(
     headers: &[(&str, &str)],
     body: Value,
 ) -> TestResponse {
-    let mut request = lambda_http::http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {}", token(1)));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let body = if body.is_null() {
-        Body::Empty
-    } else {
-        request = request.header("content-type", "application/json");
-        Body::Text(body.to_string())
-    };
-    api.raw(request.body(body).expect("a request")).await
+    api.with_headers(method, path, 1, headers, body).await
 }
 
 fn etag(response: &TestResponse) -> Option<&str> {

@@ -1,6 +1,7 @@
 //! Every item the API writes names its kind (a stream consumer reads items by kind, not by
-//! parsing keys): after an end user, its UIDs, the account, channels, webhook messages, a reply,
-//! a close, a merge, an anonymization and an upsert, no item of the embedded table is without one.
+//! parsing keys): after an end user, its UIDs (a keyed assign), the account, channels, webhook
+//! messages, a reply, a close, a merge, an anonymization and an upsert, no item of the embedded
+//! table is without one.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -25,10 +26,13 @@ async fn every_stored_item_names_its_kind() {
             json!({"customerRef": "K-1", "uids": [{"uidType": "Email", "uid": "k@example.com"}]}),
         )
         .await;
+    // Keyed: its record is an item too.
     let assigned = api
-        .post(
+        .with_headers(
+            "POST",
             "/api/EndUserUIDs/assign",
             1,
+            &[("idempotency-key", "kinds")],
             json!({"uid": "+32470000777", "endUserID": id_of(&user), "uidType": "Phone"}),
         )
         .await;

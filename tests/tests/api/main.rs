@@ -34,6 +34,7 @@ mod conditional;
 mod create;
 mod cursor_paging;
 mod delete;
+mod idempotency;
 mod inbound_races;
 mod kinds;
 mod list;

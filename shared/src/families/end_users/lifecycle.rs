@@ -4,13 +4,16 @@
 use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::end_user::{EndUser, Unfolded};
 use crate::domain::end_user::{EndUserView, MergeView};
 use crate::domain::errors::FieldErrors;
 use crate::domain::{TenantId, parse_id};
 use crate::error::ApiError;
+use crate::families::keyed::{self, record};
 use crate::families::path_id;
 use crate::http::request::Call;
 use crate::http::response::{Reply, json};
+use crate::service::merges::Merged;
 use crate::service::{anonymize, merges};
 use crate::store::Table;
 
@@ -47,15 +50,23 @@ pub(super) async fn merge(
     tenant: TenantId,
     call: &Call<'_>,
 ) -> Result<Reply, ApiError> {
-    let target = path_id(call, "id")?;
-    let pre = call.preconditions()?;
-    let body: MergeBody = call.json()?;
-    let source = body
-        .source
-        .ok_or_else(|| "is required".to_owned())
-        .and_then(|id| parse_id(&id.to_string()))
-        .map_err(|m| ApiError::Validation(FieldErrors::single("sourceEndUserID", m)))?;
-    let merged = merges::merge(table, tenant, target, source, call.subject(), &pre).await?;
+    keyed::once(table, call, merged, |keyed| async move {
+        let target = path_id(call, "id")?;
+        let pre = call.preconditions()?;
+        let body: MergeBody = call.json()?;
+        let source = body
+            .source
+            .ok_or_else(|| "is required".to_owned())
+            .and_then(|id| parse_id(&id.to_string()))
+            .map_err(|m| ApiError::Validation(FieldErrors::single("sourceEndUserID", m)))?;
+        let by = call.subject();
+        merges::merge(table, tenant, target, source, by, &pre, record(&keyed)).await
+    })
+    .await
+}
+
+/// 200 with the target of a merge and the merge's ID.
+fn merged(merged: &Merged) -> Result<Reply, ApiError> {
     let view = MergedView {
         target: merged.target.view(),
         merge_id: merged.merge_id,
@@ -80,9 +91,17 @@ pub(super) async fn undo(
     tenant: TenantId,
     call: &Call<'_>,
 ) -> Result<Reply, ApiError> {
-    let target = path_id(call, "id")?;
-    let merge_id = path_id(call, "mergeID")?;
-    let undone = merges::undo(table, tenant, target, merge_id, call.subject()).await?;
+    keyed::once(table, call, undone, |keyed| async move {
+        let target = path_id(call, "id")?;
+        let merge_id = path_id(call, "mergeID")?;
+        let by = call.subject();
+        merges::undo(table, tenant, target, merge_id, by, record(&keyed)).await
+    })
+    .await
+}
+
+/// 200 with both end users of an undone merge.
+fn undone(undone: &Unfolded) -> Result<Reply, ApiError> {
     let view = UndoneView {
         target: undone.target.view(),
         source: undone.source.view(),
@@ -96,7 +115,15 @@ pub(super) async fn anonymize(
     tenant: TenantId,
     call: &Call<'_>,
 ) -> Result<Reply, ApiError> {
-    let pre = call.preconditions()?;
-    let user = anonymize::anonymize(table, tenant, path_id(call, "id")?, &pre).await?;
+    keyed::once(table, call, anonymized, |keyed| async move {
+        let pre = call.preconditions()?;
+        let id = path_id(call, "id")?;
+        anonymize::anonymize(table, tenant, id, &pre, record(&keyed)).await
+    })
+    .await
+}
+
+/// 200 with the anonymized end user.
+fn anonymized(user: &EndUser) -> Result<Reply, ApiError> {
     Ok(json(StatusCode::OK, &user.view())?.tagged(user.version))
 }

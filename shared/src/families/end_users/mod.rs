@@ -26,6 +26,7 @@ use crate::service::upsert::{self, Upserted};
 use crate::service::{end_users, tickets};
 use crate::store::Table;
 
+use super::keyed::{self, record};
 use super::{page_request, path_id, path_text};
 
 mod lifecycle;
@@ -284,9 +285,11 @@ impl Family for EndUsers {
                 }
             },
             Op::Create => {
-                let body: EndUserBody = call.json()?;
-                let user = end_users::create(table, tenant, &body).await?;
-                new_one(&user)
+                keyed::once(table, call, new_one, |keyed| async move {
+                    let body: EndUserBody = call.json()?;
+                    end_users::create(table, tenant, &body, record(&keyed)).await
+                })
+                .await
             }
             Op::ByUid => {
                 let uid = call

@@ -46,6 +46,7 @@ where
     every_failed_condition_is_reported(&make().await).await;
     equality_conditions_guard_updates_and_deletes(&make().await).await;
     a_single_write_keeps_the_same_semantics(&make().await).await;
+    either_condition_takes_a_missing_or_run_out_lease(&make().await).await;
     batch_get_returns_the_items_found(&make().await).await;
     index_queries_return_one_partition_projected_and_sorted(&make().await).await;
     concurrent_creates_of_one_key_have_one_winner(Arc::new(make().await)).await;

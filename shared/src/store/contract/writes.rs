@@ -237,3 +237,48 @@ pub(super) async fn replace_and_remove_return_the_previous_item(table: &dyn Tabl
     assert_eq!(table.get(&key).await.expect("get"), None);
     assert_eq!(table.remove(&key).await.expect("remove again"), None);
 }
+
+/// A lease: taken when no item holds the key or the holder's has run out (`expiresAt` at most
+/// now), refused while it runs; `Any` of nothing never holds.
+pub(super) async fn either_condition_takes_a_missing_or_run_out_lease(table: &dyn Table) {
+    let lease = |holder: u64, until: u64| {
+        item(
+            "T#1#LEASE#a",
+            "LEASE",
+            &[("holder", number(holder)), ("until", number(until))],
+        )
+    };
+    let free_at = |now: u64| {
+        Some(Condition::Any(vec![
+            Condition::NotExists,
+            Condition::AtMost {
+                attribute: "until",
+                value: number(now),
+            },
+        ]))
+    };
+    table
+        .write(vec![put(lease(1, 100), free_at(50))])
+        .await
+        .expect("a missing lease is taken");
+    let held = table.write(vec![put(lease(2, 160), free_at(60))]).await;
+    match held {
+        Err(WriteError::ConditionFailed { failed }) => {
+            assert_eq!(failed[0].existing, Some(lease(1, 100)));
+        }
+        other => panic!("a running lease was taken: {other:?}"),
+    }
+    table
+        .write(vec![put(lease(2, 200), free_at(100))])
+        .await
+        .expect("a lease that ran out is taken");
+    let never = table
+        .write(vec![put(lease(3, 300), Some(Condition::Any(Vec::new())))])
+        .await;
+    assert!(
+        matches!(never, Err(WriteError::ConditionFailed { .. })),
+        "an empty Any held: {never:?}"
+    );
+    let key = Key::new("T#1#LEASE#a", "LEASE");
+    assert_eq!(table.get(&key).await.expect("get"), Some(lease(2, 200)));
+}

@@ -51,12 +51,27 @@ fn render(
             let pk = name(PK);
             format!("(attribute_exists({pk}) OR attribute_not_exists({pk}))")
         }
-        Condition::All(conditions) => conditions
-            .iter()
-            .map(|c| format!("({})", render(c, names, values)))
-            .collect::<Vec<_>>()
-            .join(" AND "),
+        Condition::All(conditions) => joined(conditions, " AND ", names, values),
+        Condition::Any(conditions) if conditions.is_empty() => {
+            let pk = name(PK);
+            format!("(attribute_exists({pk}) AND attribute_not_exists({pk}))")
+        }
+        Condition::Any(conditions) => joined(conditions, " OR ", names, values),
     }
+}
+
+/// `conditions`, each in parentheses, joined by `operator`.
+fn joined(
+    conditions: &[Condition],
+    operator: &str,
+    names: &mut HashMap<String, String>,
+    values: &mut AwsItem,
+) -> String {
+    conditions
+        .iter()
+        .map(|c| format!("({})", render(c, names, values)))
+        .collect::<Vec<_>>()
+        .join(operator)
 }
 
 /// The `SET`/`ADD`/`REMOVE` expression of an update, with its names and values.

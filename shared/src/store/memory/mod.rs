@@ -199,6 +199,7 @@ fn holds(condition: &Condition, existing: Option<&Item>) -> bool {
             .is_some_and(|current| at_most(current, value)),
         (Condition::Equals { .. } | Condition::AtMost { .. }, None) => false,
         (Condition::All(conditions), existing) => conditions.iter().all(|c| holds(c, existing)),
+        (Condition::Any(conditions), existing) => conditions.iter().any(|c| holds(c, existing)),
     }
 }
 
