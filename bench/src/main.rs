@@ -4,6 +4,7 @@
 //!
 //! `scripts/bench.sh` runs it after building the release Lambdas and printing their sizes.
 
+mod bulk;
 mod paging;
 
 use std::sync::Arc;
@@ -561,9 +562,15 @@ async fn main() {
         paging::cursor_page_figures().await;
         return;
     }
+    if args.get(1).map(String::as_str) == Some("bulk") {
+        bulk::bulk_figures().await;
+        return;
+    }
     local_server_figures().await;
     println!();
     paging::cursor_page_figures().await;
+    println!();
+    bulk::bulk_figures().await;
     println!();
     dynamodb_call_counts().await;
 }

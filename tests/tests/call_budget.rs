@@ -399,3 +399,31 @@ async fn a_keyed_request_adds_one_call() {
     assert_eq!(keyed("k-2", body).await, 409);
     assert_eq!(calls(), 3, "a keyed create whose UID is held");
 }
+
+/// A bulk request costs its items' calls (a create 1) and, keyed, 3 more: taking the key,
+/// reading the items an earlier run applied, completing the record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_request_costs_its_items() {
+    let api = TestApi::dynamodb().await;
+    let mut calls = meter(&api);
+    let items = |prefix: &str| {
+        let items: Vec<serde_json::Value> = (0..10)
+            .map(|n| json!({"op": "create", "uids": [{"uidType": "Email", "uid": format!("{prefix}{n}@example.com")}]}))
+            .collect();
+        json!({"items": items})
+    };
+    let plain = api.post("/api/EndUsers/bulk", 1, items("plain")).await;
+    assert_eq!(plain.status, 200, "{:?}", plain.body);
+    assert_eq!(calls(), 10, "a bulk of 10 creates");
+    let headers = [("idempotency-key", "bulk-budget")];
+    let keyed = api
+        .with_headers("POST", "/api/EndUsers/bulk", 1, &headers, items("keyed"))
+        .await;
+    assert_eq!(keyed.status, 200, "{:?}", keyed.body);
+    assert_eq!(calls(), 13, "a keyed bulk of 10 creates");
+    let replay = api
+        .with_headers("POST", "/api/EndUsers/bulk", 1, &headers, items("keyed"))
+        .await;
+    assert_eq!(replay.body, keyed.body);
+    assert_eq!(calls(), 1, "its replay");
+}

@@ -29,9 +29,22 @@ impl<T> Record<T> for Keyed<T> {
     }
 }
 
-/// The record to hand a use case, if the request is keyed.
-pub(super) fn record<T>(keyed: &Option<Keyed<T>>) -> Option<&dyn Record<T>> {
-    keyed.as_ref().map(|k| k as &dyn Record<T>)
+impl<T> Keyed<T> {
+    /// The request's hold on its key.
+    pub(super) fn lease(&self) -> &Lease {
+        &self.lease
+    }
+
+    /// Completes the record with `answer` in a write of its own (a request whose changes
+    /// commit one by one).
+    pub(super) async fn complete(&self, table: &dyn Table, answer: &T) -> Result<(), ApiError> {
+        idempotency::complete(table, self, answer).await
+    }
+}
+
+/// The record to hand a use case, if there is one.
+pub(super) fn record<T, R: Record<T>>(record: &Option<R>) -> Option<&dyn Record<T>> {
+    record.as_ref().map(|r| r as &dyn Record<T>)
 }
 
 /// Answers a POST: `work` runs given the record of the request's key, if it has one, and its

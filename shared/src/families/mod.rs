@@ -22,6 +22,7 @@ use crate::runtime::Resources;
 
 pub use customers::Customers;
 pub use end_user_uids::EndUserUids;
+pub use end_users::BULK_IN_FLIGHT;
 pub use end_users::EndUsers;
 pub use tickets::Tickets;
 pub use webhooks::Webhooks;

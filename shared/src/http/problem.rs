@@ -108,10 +108,10 @@ impl ApiError {
         }
     }
 
-    pub fn into_response(self) -> Response<Body> {
-        let status = self.status();
+    /// The problem document this error answers.
+    fn problem(&self) -> Problem<'_> {
         let (kind, title) = self.kind();
-        let (errors, end_user_id, end_user_ids) = match &self {
+        let (errors, end_user_id, end_user_ids) = match self {
             ApiError::Validation(errors) | ApiError::SecretsUnreadable(errors) => {
                 (Some(errors), None, None)
             }
@@ -121,20 +121,30 @@ impl ApiError {
             ApiError::Ambiguous { end_user_ids } => (None, None, Some(end_user_ids.as_slice())),
             _ => (None, None, None),
         };
-        let merged_into = match &self {
+        let merged_into = match self {
             ApiError::Gone { merged_into, .. } => Some(*merged_into),
             _ => None,
         };
-        let problem = Problem {
+        Problem {
             kind,
             title,
-            status: status.as_u16(),
+            status: self.status().as_u16(),
             detail: self.detail(),
             errors,
             end_user_id,
             end_user_ids,
             merged_into,
-        };
+        }
+    }
+
+    /// The problem document as a JSON value: what a bulk item that failed answers.
+    pub fn problem_value(&self) -> serde_json::Value {
+        serde_json::to_value(self.problem()).unwrap_or_default()
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.status();
+        let problem = self.problem();
         let body = serde_json::to_string(&problem).unwrap_or_default();
         let mut response = Response::new(Body::Text(body));
         *response.status_mut() = status;

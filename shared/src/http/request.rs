@@ -314,7 +314,8 @@ fn field_error(path: &str, message: impl Into<String>) -> ApiError {
     ApiError::Validation(FieldErrors::single(path, message))
 }
 
-fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// One JSON value of type `T`: 400 naming the field path of a value of the wrong type.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::MalformedBody(
             "the request body is empty; send a JSON object".into(),

@@ -126,15 +126,16 @@ pub async fn create(
     .await
 }
 
-/// Applies `body` to end user `id` when `pre` holds of it.
+/// Applies `body` to end user `id` when `pre` holds of it, completing `record` with it.
 pub async fn update(
     table: &dyn Table,
     tenant: TenantId,
     id: u64,
     body: &EndUserBody,
     pre: &Preconditions,
+    record: Option<&dyn Record<EndUser>>,
 ) -> Result<EndUser, ApiError> {
-    unit_of_work::run(table, Exhausted::Conflict, |_| async {
+    unit_of_work::run_recorded(table, Exhausted::Conflict, record, |_| async {
         let current = load(table, tenant, id).await?;
         pre.allow_write(Some(current.version))?;
         updated(tenant, current, body, |user| user)
@@ -175,8 +176,9 @@ pub async fn delete(
     tenant: TenantId,
     id: u64,
     pre: &Preconditions,
+    record: Option<&dyn Record<()>>,
 ) -> Result<(), ApiError> {
-    unit_of_work::run(table, Exhausted::Conflict, |_| async {
+    unit_of_work::run_recorded(table, Exhausted::Conflict, record, |_| async {
         let read = read_partition(table, tenant, id).await?;
         pre.allow_write(Some(read.user.version))?;
         let mut tx = store::end_user::changes(

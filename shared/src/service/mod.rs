@@ -54,7 +54,7 @@ mod tests {
                     .await
                     .expect("assign");
             }
-            end_users::delete(&table, tenant, user.id, &Default::default())
+            end_users::delete(&table, tenant, user.id, &Default::default(), None)
                 .await
                 .expect("delete");
         }

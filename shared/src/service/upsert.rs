@@ -3,7 +3,7 @@
 //! loser's claim of the reference is a noted race, and its next attempt updates the winner.
 
 use super::end_users::{load, one_transaction, updated};
-use super::unit_of_work::{self, Exhausted, Step};
+use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::end_user::{self, EndUser, EndUserBody};
 use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
@@ -71,12 +71,13 @@ pub async fn upsert(
     reference: &str,
     body: &EndUserBody,
     pre: &Preconditions,
+    record: Option<&dyn Record<Upserted>>,
 ) -> Result<Upserted, ApiError> {
     let reference = end_user::parse_reference(reference)
         .map_err(|m| ApiError::Validation(FieldErrors::single("customerRef", m)))?;
     let body = body_for(&reference, body)?;
     let mut attempt = 0;
-    unit_of_work::run(table, Exhausted::Conflict, |_| {
+    unit_of_work::run_recorded(table, Exhausted::Conflict, record, |_| {
         attempt += 1;
         let (reference, body) = (&reference, &body);
         async move {

@@ -1,4 +1,5 @@
-//! Idempotency records (SPEC 7): `T#{tenant}#IDEM#{key}` / `IDEM`. A keyed request first takes
+//! Idempotency records (SPEC 7): `T#{tenant}#IDEM#{key}` / `IDEM`, and beside it, for a bulk
+//! request, one `ITEM#{index}` per applied item (written in the item's transaction). A keyed request first takes
 //! the key with a running record (free when missing or run out), then writes the complete record,
 //! with the response it gave, in the transaction of its change; a request that fails removes its
 //! running record. Every write names the request's token: a request whose lease ran out and was
@@ -104,6 +105,27 @@ impl Lease {
         }
     }
 
+    /// The record of item `index` of this (bulk) request, applied with `response`.
+    pub fn applied_item(
+        &self,
+        index: usize,
+        response: Recorded,
+        now: Timestamp,
+    ) -> Result<Write, StoreError> {
+        let mut item = encode(&response)?;
+        item.insert(EXPIRES_AT.into(), number(now.unix_seconds() + KEPT_SECONDS));
+        let key = Key::new(self.item_key().pk, format!("{ITEM_PREFIX}{index:03}"));
+        Ok(Write::Put {
+            item: keyed(Kind::Idempotency, key, item),
+            condition: Some(Condition::NotExists),
+        })
+    }
+
+    /// The partition of this request's records, whose `ITEM#` items are its applied items.
+    pub fn partition(&self) -> String {
+        self.item_key().pk
+    }
+
     fn running(&self) -> Condition {
         Condition::All(vec![
             Condition::Equals {
@@ -116,6 +138,17 @@ impl Lease {
             },
         ])
     }
+}
+
+/// The sort key prefix of a bulk request's item records.
+pub const ITEM_PREFIX: &str = "ITEM#";
+
+/// An item record: its index and response.
+pub fn item_from(item: Item) -> Result<(usize, Recorded), StoreError> {
+    let index = Key::of(&item)
+        .and_then(|key| key.sk.strip_prefix(ITEM_PREFIX)?.parse().ok())
+        .ok_or_else(|| StoreError::Internal("an item record without its index".into()))?;
+    Ok((index, decode(item)?))
 }
 
 pub fn from_item(item: Item) -> Result<Record, StoreError> {

@@ -27,6 +27,7 @@ mod account;
 mod anonymize;
 mod assign;
 mod attributes;
+mod bulk;
 mod by_uid;
 mod channels;
 mod concurrency;

@@ -29,8 +29,11 @@ use crate::store::Table;
 use super::keyed::{self, record};
 use super::{page_request, path_id, path_text};
 
+mod bulk;
 mod lifecycle;
 mod paging;
+
+pub use bulk::IN_FLIGHT as BULK_IN_FLIGHT;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
@@ -46,11 +49,18 @@ pub enum Op {
     Merges,
     Undo,
     Anonymize,
+    Bulk,
 }
 
 const ROUTES: &[Route<Op>] = &[
     Route::new(Method::GET, "/api/EndUsers", AuthPolicy::Jwt, Op::List),
     Route::new(Method::POST, "/api/EndUsers", AuthPolicy::Jwt, Op::Create),
+    Route::new(
+        Method::POST,
+        "/api/EndUsers/bulk",
+        AuthPolicy::Jwt,
+        Op::Bulk,
+    ),
     Route::new(
         Method::GET,
         "/api/EndUsers/byUid",
@@ -244,7 +254,7 @@ async fn upsert(table: &dyn Table, tenant: TenantId, call: &Call<'_>) -> Result<
     let reference = path_text(call, "customerRef")?;
     let pre = call.preconditions()?;
     let body: EndUserBody = call.json()?;
-    match upsert::upsert(table, tenant, &reference, &body, &pre).await? {
+    match upsert::upsert(table, tenant, &reference, &body, &pre, None).await? {
         Upserted::Created(user) => new_one(&user),
         Upserted::Updated(user) => one(&user),
     }
@@ -305,11 +315,11 @@ impl Family for EndUsers {
                 let id = path_id(call, "id")?;
                 let pre = call.preconditions()?;
                 let body: EndUserBody = call.json()?;
-                one(&end_users::update(table, tenant, id, &body, &pre).await?)
+                one(&end_users::update(table, tenant, id, &body, &pre, None).await?)
             }
             Op::Delete => {
                 let pre = call.preconditions()?;
-                end_users::delete(table, tenant, path_id(call, "id")?, &pre).await?;
+                end_users::delete(table, tenant, path_id(call, "id")?, &pre, None).await?;
                 Ok(no_content())
             }
             Op::Tickets => {
@@ -323,6 +333,7 @@ impl Family for EndUsers {
             Op::Merges => lifecycle::list(table, tenant, call).await,
             Op::Undo => lifecycle::undo(table, tenant, call).await,
             Op::Anonymize => lifecycle::anonymize(table, tenant, call).await,
+            Op::Bulk => bulk::bulk(table, tenant, call).await,
         }
     }
 }
