@@ -112,6 +112,12 @@ fn applied(index: usize, status: u16, id: u64) -> ItemResult {
 }
 
 fn failed(index: usize, named: Option<u64>, error: &ApiError) -> ItemResult {
+    // The request answers 200: what would have been logged of its failure is logged here.
+    match error {
+        ApiError::Internal(cause) => tracing::error!(index, cause, "a bulk item failed"),
+        ApiError::Unavailable(cause) => tracing::warn!(index, cause, "a bulk item failed"),
+        _ => {}
+    }
     ItemResult {
         index,
         status: error.status().as_u16(),
