@@ -235,6 +235,14 @@ impl TestApi {
         }
     }
 
+    /// The whole API over an [`Interleaved`] store on this one's, for races landed between a
+    /// writer's reads and its write (requests cut off after 30 s); its raw items are this one's.
+    pub fn interleaved(&self) -> (Arc<Interleaved>, Arc<TestApi>) {
+        let table = Arc::new(Interleaved::new(self.table().clone()));
+        let api = Arc::new(self.wrapped(table.clone(), Duration::from_secs(30)));
+        (table, api)
+    }
+
     /// The whole API on `table` with tenant secrets in `vault`.
     pub fn with_vault(table: Arc<dyn Table>, vault: Vault) -> Self {
         Self::on(table, vault, None, Raw::Unknown)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use answerpal::service::erasure;
-use answerpal_testkit::{Interleaved, TestApi, erases_messages, puts_end_user};
+use answerpal_testkit::{TestApi, erases_messages, puts_end_user};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -235,8 +235,7 @@ async fn a_long_history_is_erased_in_the_background(api: TestApi) {
 }
 
 async fn an_interrupted_erasure_resumes_where_it_stopped(api: TestApi) {
-    let table = Arc::new(Interleaved::new(api.table().clone()));
-    let api = api.wrapped(table.clone(), Duration::from_secs(30));
+    let (table, api) = api.interleaved();
     set_up(&api, 1).await;
     let user = zelda(&api).await;
     for n in 0..60 {
@@ -273,8 +272,7 @@ async fn an_interrupted_erasure_resumes_where_it_stopped(api: TestApi) {
 /// The record an anonymization read is a condition of its write: a UID added between its read
 /// and its write sends it back to a fresh read, and that UID is erased and freed too.
 async fn a_uid_added_meanwhile_is_erased_too(api: TestApi) {
-    let table = Arc::new(Interleaved::new(api.table().clone()));
-    let api = Arc::new(api.wrapped(table.clone(), Duration::from_secs(30)));
+    let (table, api) = api.interleaved();
     let user = zelda(&api).await;
     let path = format!("/api/EndUsers/{}", id_of(&user));
     let racer = Arc::clone(&api);

@@ -3,9 +3,8 @@
 //! `If-None-Match: *` creates only; GET honors `If-None-Match` (304).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use answerpal_testkit::{Interleaved, TestApi, TestResponse, puts_end_user};
+use answerpal_testkit::{TestApi, TestResponse, puts_end_user};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -237,8 +236,7 @@ async fn if_none_match_star_makes_the_upsert_create_only(api: TestApi) {
 /// The version a write checked is the version its transaction is conditional on: a change that
 /// lands between the check and the write sends it back to a fresh read, which fails the check.
 async fn a_change_landing_after_the_check_fails_the_precondition(api: TestApi) {
-    let table = Arc::new(Interleaved::new(api.table().clone()));
-    let api = Arc::new(api.wrapped(table.clone(), Duration::from_secs(30)));
+    let (table, api) = api.interleaved();
     let user = api.create(1, json!({"firstname": "Race"})).await;
     let path = format!("/api/EndUsers/{}", id_of(&user));
     let racer = Arc::clone(&api);

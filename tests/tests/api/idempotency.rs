@@ -4,10 +4,9 @@
 //! tenant; an invalid key is a 400; a request that failed leaves its key free.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use answerpal::store::{Item, Key, Kind};
-use answerpal_testkit::{Interleaved, TestApi, TestResponse, puts_end_user};
+use answerpal_testkit::{TestApi, TestResponse, puts_end_user};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -186,8 +185,7 @@ async fn a_failed_request_leaves_its_key_free(api: TestApi) {
 }
 
 async fn a_repeat_while_the_first_runs_is_a_conflict(api: TestApi) {
-    let table = Arc::new(Interleaved::new(api.table().clone()));
-    let api = Arc::new(api.wrapped(table.clone(), Duration::from_secs(30)));
+    let (table, api) = api.interleaved();
     let body =
         json!({"firstname": "Slow", "uids": [{"uidType": "Email", "uid": "slow@example.com"}]});
     let racer = Arc::clone(&api);

@@ -4,7 +4,6 @@
 //! linked in the message's own write or not at all.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use answerpal_testkit::{Interleaved, TestApi, puts_uid_index};
 use serde_json::{Value, json};
@@ -26,8 +25,7 @@ const SENDER: &str = "+32470000101";
 /// `api`'s store behind an [`Interleaved`] table, the whole API on it, tenant 1 set up, and one
 /// SMS from [`SENDER`] recorded: its end user and ticket.
 async fn with_a_first_message(api: TestApi) -> (Arc<TestApi>, Arc<Interleaved>, u64, u64) {
-    let table = Arc::new(Interleaved::new(api.table().clone()));
-    let api = Arc::new(TestApi::with_table(table.clone(), Duration::from_secs(30)));
+    let (table, api) = api.interleaved();
     set_up(&api, 1).await;
     let first = sms(&api, 1, SENDER, "SM-1", "first").await;
     assert_eq!(first.status, 200, "{:?}", first.body);
@@ -158,8 +156,7 @@ async fn webchat(api: &TestApi, id: &str, email: Option<&str>) -> answerpal_test
 
 /// A visitor known from a first web chat message, behind an [`Interleaved`] table.
 async fn with_a_visitor(api: TestApi) -> (Arc<TestApi>, Arc<Interleaved>, u64) {
-    let table = Arc::new(Interleaved::new(api.table().clone()));
-    let api = Arc::new(TestApi::with_table(table.clone(), Duration::from_secs(30)));
+    let (table, api) = api.interleaved();
     set_up(&api, 1).await;
     let first = webchat(&api, "W-1", None).await;
     assert_eq!(first.status, 200, "{:?}", first.body);

@@ -2,9 +2,8 @@
 //! one end user that lists it, whatever wins.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use answerpal_testkit::{Interleaved, TestApi, TestResponse, puts_tombstone};
+use answerpal_testkit::{TestApi, TestResponse, puts_tombstone};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -93,8 +92,7 @@ async fn concurrent_merges_of_one_source_have_one_winner(api: TestApi) {
 }
 
 async fn a_source_changed_meanwhile_moves_as_it_is_now(api: TestApi) {
-    let table = Arc::new(Interleaved::new(api.table().clone()));
-    let api = Arc::new(TestApi::with_table(table.clone(), Duration::from_secs(30)));
+    let (table, api) = api.interleaved();
     let (ids, mut values) = people(&api, &["src", "dst"]).await;
     let racer = Arc::clone(&api);
     let source = ids[0];

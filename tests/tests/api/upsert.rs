@@ -2,9 +2,8 @@
 //! creates one holding it (201, `Location`); concurrent upserts of a new reference create one.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use answerpal_testkit::{Interleaved, TestApi, puts_customer_ref};
+use answerpal_testkit::{TestApi, puts_customer_ref};
 use serde_json::json;
 
 use crate::support::*;
@@ -149,8 +148,7 @@ async fn concurrent_upserts_of_a_new_reference_create_one_end_user(api: TestApi)
 }
 
 async fn an_upsert_that_loses_the_reference_updates_its_winner(api: TestApi) {
-    let table = Arc::new(Interleaved::new(api.table().clone()));
-    let api = Arc::new(TestApi::with_table(table.clone(), Duration::from_secs(30)));
+    let (table, api) = api.interleaved();
     let racer = Arc::clone(&api);
     table.race_when(
         puts_customer_ref,
