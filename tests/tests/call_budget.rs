@@ -161,8 +161,8 @@ async fn each_account_operation_stays_within_its_call_budget() {
 }
 
 /// Webhooks: a new sender at most 2, a known sender with an open ticket at most 3, a
-/// redelivery at most 3; tickets list at most 2, ticket GET 1, PUT at most 2, a messages page at
-/// most 2.
+/// redelivery at most 3; tickets list at most 2 (by page number or by cursor), ticket GET 1, PUT
+/// at most 2, a messages page at most 2.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_ticket_and_webhook_operation_stays_within_its_call_budget() {
     let api = with_sms_channel().await;
@@ -262,6 +262,26 @@ async fn each_ticket_and_webhook_operation_stays_within_its_call_budget() {
         .await;
     assert_eq!(page.body["items"].as_array().map(Vec::len), Some(10));
     assert_eq!(calls(), 2, "messages page");
+
+    // The ticket is closed: a second one opens, and the list pages by cursor.
+    let email =
+        json!({"from": {"email": "budget@example.com"}, "messageID": "e-2", "textBody": "y"});
+    assert_eq!(
+        api.signed_webhook("email", 1, 1, &email, "wh-budget")
+            .await
+            .status,
+        200
+    );
+    calls();
+    let tickets = format!("/api/EndUsers/{person}/tickets?pageSize=1&cursor=");
+    let first = api.get(&tickets, 1).await;
+    assert_eq!(first.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(calls(), 2, "tickets cursor page (the first)");
+    let cursor = first.body["nextCursor"].as_str().expect("a next cursor");
+    let next = api.get(&format!("{tickets}{cursor}"), 1).await;
+    assert_eq!(next.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(next.body["nextCursor"], serde_json::Value::Null);
+    assert_eq!(calls(), 2, "tickets cursor page (the next)");
 }
 
 /// SPEC 7's identity lifecycle: upsert at most 2 (created or updated); merge of end users with

@@ -105,7 +105,7 @@ async fn sweep_round(
         return Ok(false);
     };
     let partition = sweep::closed_partition(tenant.id);
-    let query = Query::index(&SWEEP, &partition).up_to(up_to);
+    let query = Query::index(&SWEEP, &partition).up_to(u128::from(up_to));
     let page = table
         .query_page(&query, tenant.next.as_ref(), TICKETS_PER_ROUND)
         .await?;

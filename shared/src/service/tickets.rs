@@ -113,6 +113,53 @@ pub async fn list(
     Ok(Page::new(page, total, query.page))
 }
 
+/// A cursor page of an end user's tickets (with those of the end users merged into it) in
+/// recency order, past the ticket whose [`ticket::recency`] is `after`: one read of the end user
+/// (404, 410), then one query per end user of at most the page and one more (whether more
+/// follow), so its cost is the page's whatever the history. The recency of its last ticket is
+/// where the next page goes on, one position shared by every merged partition.
+pub async fn list_after(
+    table: &dyn Table,
+    tenant: TenantId,
+    end_user_id: u64,
+    size: usize,
+    order: SortOrder,
+    after: Option<u128>,
+) -> Result<(Vec<Ticket>, Option<u128>), ApiError> {
+    let Some(record) = table
+        .get(&crate::store::end_user::key(tenant, end_user_id))
+        .await?
+    else {
+        return Err(ApiError::NotFound(format!(
+            "end user {end_user_id} not found"
+        )));
+    };
+    let user = end_users::live(crate::store::end_user::profile_from_item(record)?)?;
+    let mut tickets = Vec::new();
+    for owner in [end_user_id].into_iter().chain(user.merged_from) {
+        let partition = ticket::list_partition(tenant, owner);
+        let index = Query::index(&ticket::BY_END_USER, &partition);
+        let index = match (order, after) {
+            (SortOrder::Asc, None) => index,
+            (SortOrder::Asc, Some(last)) => index.at_least(last.saturating_add(1)),
+            (SortOrder::Desc, None) => index.descending(),
+            (SortOrder::Desc, Some(last)) => index.up_to(last.saturating_sub(1)).descending(),
+        };
+        tickets.extend(decoded(first_items(table, &index, None, size + 1).await?)?);
+    }
+    tickets.sort_by_key(|t| ticket::recency(t.last_message_at, t.id));
+    if order == SortOrder::Desc {
+        tickets.reverse();
+    }
+    let more = tickets.len() > size;
+    tickets.truncate(size);
+    let next = tickets
+        .last()
+        .filter(|_| more)
+        .map(|t| ticket::recency(t.last_message_at, t.id));
+    Ok((tickets, next))
+}
+
 /// The tickets of the end users `merged` into another: one batch read of their counts.
 async fn merged_count(
     table: &dyn Table,

@@ -177,8 +177,10 @@ pub struct Query<'a> {
     pub partition: &'a str,
     /// Table queries: the sort keys start with this.
     pub sk_prefix: &'a str,
+    /// Index queries: the (numeric) sort keys are at least this.
+    pub at_least: Option<u128>,
     /// Index queries: the (numeric) sort keys are at most this.
-    pub up_to: Option<u64>,
+    pub at_most: Option<u128>,
     pub descending: bool,
 }
 
@@ -189,7 +191,8 @@ impl<'a> Query<'a> {
             index: None,
             partition: pk,
             sk_prefix,
-            up_to: None,
+            at_least: None,
+            at_most: None,
             descending: false,
         }
     }
@@ -200,15 +203,24 @@ impl<'a> Query<'a> {
             index: Some(index),
             partition,
             sk_prefix: "",
-            up_to: None,
+            at_least: None,
+            at_most: None,
             descending: false,
         }
     }
 
     /// Only the entries whose sort key is at most `up_to`.
-    pub fn up_to(self, up_to: u64) -> Self {
+    pub fn up_to(self, up_to: u128) -> Self {
         Query {
-            up_to: Some(up_to),
+            at_most: Some(up_to),
+            ..self
+        }
+    }
+
+    /// Only the entries whose sort key is at least `at_least`.
+    pub fn at_least(self, at_least: u128) -> Self {
+        Query {
+            at_least: Some(at_least),
             ..self
         }
     }

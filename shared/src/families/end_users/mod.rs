@@ -120,7 +120,7 @@ const ROUTES: &[Route<Op>] = &[
 
 pub struct EndUsers {
     table: Arc<dyn Table>,
-    /// Signs the list's cursors.
+    /// Signs the lists' cursors.
     cursors: CursorKey,
 }
 
@@ -284,8 +284,10 @@ impl Family for EndUsers {
         let table = self.table.as_ref();
         let tenant = call.tenant()?;
         match op {
-            Op::List => match paging::cursor_query(call.query(), &self.cursors, tenant)? {
-                Some(paging) => paging::list_by_cursor(table, tenant, &self.cursors, paging).await,
+            Op::List => match paging::end_user_cursor(call.query(), &self.cursors, tenant)? {
+                Some(paging) => {
+                    paging::end_users_by_cursor(table, tenant, &self.cursors, paging).await
+                }
                 None => {
                     let query = list_query(call.query())?;
                     json(
@@ -324,6 +326,10 @@ impl Family for EndUsers {
             }
             Op::Tickets => {
                 let id = path_id(call, "id")?;
+                let cursors = &self.cursors;
+                if let Some(paging) = paging::ticket_cursor(call.query(), cursors, tenant, id)? {
+                    return paging::tickets_by_cursor(table, tenant, id, cursors, paging).await;
+                }
                 let query = ticket_query(call.query())?;
                 let page = tickets::list(table, tenant, id, &query).await?;
                 json(StatusCode::OK, &page.map(Ticket::view))

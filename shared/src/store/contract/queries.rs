@@ -125,6 +125,22 @@ pub(super) async fn index_queries_return_one_partition_projected_and_sorted(tabl
         .await
         .expect("query");
     assert_eq!(up_to_100, found[..1].to_vec(), "a sort key bound");
+    let from_21 = every_item(table, &Query::index(index, "T#4#EU").at_least(21))
+        .await
+        .expect("query");
+    assert_eq!(from_21, found[1..].to_vec(), "a lower bound");
+    let between = Query::index(index, "T#4#EU").at_least(20).up_to(299);
+    let within = every_item(table, &between).await.expect("query");
+    assert_eq!(within, found[..1].to_vec(), "both bounds, inclusive");
+    let descending = every_item(table, &between.up_to(300).descending())
+        .await
+        .expect("query");
+    let reversed: Vec<Item> = found.iter().rev().cloned().collect();
+    assert_eq!(descending, reversed, "both bounds, descending");
+    let empty = every_item(table, &Query::index(index, "T#4#EU").at_least(301))
+        .await
+        .expect("query");
+    assert!(empty.is_empty(), "above every entry: {empty:?}");
     assert!(
         every_item(table, &Query::index(index, "T#6#EU"))
             .await

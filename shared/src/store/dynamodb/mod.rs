@@ -342,11 +342,24 @@ impl Table for DynamoTable {
                     ddb::AttributeValue::S(query.sk_prefix.into()),
                 );
         }
-        if let (Some(up_to), Some(_)) = (query.up_to, query.index) {
-            condition.push_str(" AND #sk <= :up_to");
-            request = request
-                .expression_attribute_names("#sk", sort_key)
-                .expression_attribute_values(":up_to", ddb::AttributeValue::N(up_to.to_string()));
+        if query.index.is_some() {
+            let clause = match (query.at_least, query.at_most) {
+                (None, None) => "",
+                (Some(_), None) => " AND #sk >= :low",
+                (None, Some(_)) => " AND #sk <= :high",
+                (Some(_), Some(_)) => " AND #sk BETWEEN :low AND :high",
+            };
+            condition.push_str(clause);
+            for (name, bound) in [(":low", query.at_least), (":high", query.at_most)] {
+                if let Some(bound) = bound {
+                    request = request
+                        .expression_attribute_names("#sk", sort_key)
+                        .expression_attribute_values(
+                            name,
+                            ddb::AttributeValue::N(bound.to_string()),
+                        );
+                }
+            }
         }
         let output = request
             .key_condition_expression(condition)

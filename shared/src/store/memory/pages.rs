@@ -69,9 +69,9 @@ impl State {
         n: usize,
     ) -> Result<Vec<Item>, StoreError> {
         let entry = |sort: u128, key: Key| (index.name, query.partition.to_owned(), sort, key);
-        let lowest = entry(0, Key::new("", ""));
+        let lowest = entry(query.at_least.unwrap_or(0), Key::new("", ""));
         let highest = entry(
-            query.up_to.map_or(u128::MAX, u128::from),
+            query.at_most.unwrap_or(u128::MAX),
             Key::new("\u{10FFFF}", ""),
         );
         let start = match start {
