@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use answerpal::config::JwtSettings;
 use answerpal::domain::Secret;
-use answerpal::families::{Customers, EndUserUids, EndUsers, Tickets, Webhooks};
+use answerpal::families::{Customers, EndUserUids, EndUsers, Lifecycle, Tickets, Webhooks};
 use answerpal::http::Api;
 use answerpal::http::auth::Authenticator;
 use answerpal::http::cursor::CursorKey;
@@ -49,6 +49,7 @@ fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
             table,
             CursorKey::derived_from(EVENTS_SECRET.as_bytes()),
         )),
+        "EndUserLifecycleFunction" => api.mount(Lifecycle::new(table)),
         "EndUserUidsFunction" => api.mount(EndUserUids::new(table)),
         "CustomersFunction" => api.mount(Customers::new(table, Arc::new(events_vault()))),
         "TicketsFunction" => api.mount(Tickets::new(table)),
@@ -153,4 +154,42 @@ fn every_route_has_a_successful_event_and_every_file_is_listed() {
             "{route} missing in template.yaml"
         );
     }
+}
+
+/// The functions of template.yaml that serve API routes, as [`function_api`] builds them.
+const API_FUNCTIONS: [&str; 6] = [
+    "EndUsersFunction",
+    "EndUserLifecycleFunction",
+    "EndUserUidsFunction",
+    "CustomersFunction",
+    "TicketsFunction",
+    "WebhooksFunction",
+];
+
+/// API Gateway sends each route to the function its template entry names: that function's
+/// binary must serve exactly the routes the template gives it.
+#[test]
+fn each_function_is_given_the_routes_of_its_family() {
+    let mut declared_anywhere = 0;
+    for function in API_FUNCTIONS {
+        let block = TEMPLATE
+            .split_once(&format!("\n  {function}:\n"))
+            .map(|(_, rest)| rest.split("\n\n").next().unwrap_or(rest))
+            .unwrap_or_else(|| panic!("{function} is not in template.yaml"));
+        let lines: Vec<&str> = block.lines().map(str::trim).collect();
+        let declared: BTreeSet<String> = lines
+            .windows(2)
+            .filter_map(|pair| {
+                let path = pair[0].strip_prefix("Path: ")?;
+                let method = pair[1].strip_prefix("Method: ")?;
+                Some(format!("{method} {path}"))
+            })
+            .collect();
+        let api = function_api(function, Arc::new(MemoryTable::new()));
+        let served: BTreeSet<String> = api.route_keys().into_iter().collect();
+        assert_eq!(declared, served, "{function}");
+        declared_anywhere += declared.len();
+    }
+    let routes = TEMPLATE.matches("Type: HttpApi\n").count();
+    assert_eq!(declared_anywhere, routes, "a route of another function");
 }

@@ -6,6 +6,7 @@ pub mod customers;
 pub mod end_user_uids;
 pub mod end_users;
 mod keyed;
+pub mod lifecycle;
 pub mod tickets;
 pub mod webhooks;
 
@@ -24,6 +25,7 @@ pub use customers::Customers;
 pub use end_user_uids::EndUserUids;
 pub use end_users::BULK_IN_FLIGHT;
 pub use end_users::EndUsers;
+pub use lifecycle::Lifecycle;
 pub use tickets::Tickets;
 pub use webhooks::Webhooks;
 
@@ -39,6 +41,7 @@ pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
             resources.table.clone(),
             resources.cursors.clone(),
         ))
+        .mount(Lifecycle::new(resources.table.clone()))
         .mount(EndUserUids::new(resources.table.clone()))
         .mount(Tickets::new(resources.table.clone()))
         .mount(Webhooks::new(resources.table.clone(), Arc::clone(&vault)))
@@ -53,8 +56,6 @@ fn page_request(query: &QueryParams, errors: &mut FieldErrors) -> PageRequest {
     }
 }
 
-/// The path parameter `name` of a route (`{id}`, `{ticketID}`, `{channelID}`): a positive integer
-/// of at most 2^53 - 1, else 400 naming it.
 /// The path parameter `name`, percent-decoded; a 400 naming `path` when it is not UTF-8.
 fn path_text(call: &Call<'_>, name: &str) -> Result<String, ApiError> {
     percent_encoding::percent_decode_str(call.param(name)?)
@@ -63,6 +64,8 @@ fn path_text(call: &Call<'_>, name: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::Validation(FieldErrors::single(name, "must be UTF-8")))
 }
 
+/// The path parameter `name` of a route (`{id}`, `{ticketID}`, `{channelID}`): a positive integer
+/// of at most 2^53 - 1, else 400 naming it.
 fn path_id(call: &Call<'_>, name: &str) -> Result<u64, ApiError> {
     parse_id(call.param(name)?).map_err(|m| ApiError::Validation(FieldErrors::single(name, m)))
 }

@@ -30,7 +30,6 @@ use super::keyed::{self, record};
 use super::{page_request, path_id, path_text};
 
 mod bulk;
-mod lifecycle;
 mod paging;
 
 pub use bulk::IN_FLIGHT as BULK_IN_FLIGHT;
@@ -45,10 +44,6 @@ pub enum Op {
     Delete,
     Tickets,
     Upsert,
-    Merge,
-    Merges,
-    Undo,
-    Anonymize,
     Bulk,
 }
 
@@ -91,30 +86,6 @@ const ROUTES: &[Route<Op>] = &[
         "/api/EndUsers/byRef/{customerRef}",
         AuthPolicy::Jwt,
         Op::Upsert,
-    ),
-    Route::new(
-        Method::POST,
-        "/api/EndUsers/{id}/merge",
-        AuthPolicy::Jwt,
-        Op::Merge,
-    ),
-    Route::new(
-        Method::GET,
-        "/api/EndUsers/{id}/merges",
-        AuthPolicy::Jwt,
-        Op::Merges,
-    ),
-    Route::new(
-        Method::POST,
-        "/api/EndUsers/{id}/merges/{mergeID}/undo",
-        AuthPolicy::Jwt,
-        Op::Undo,
-    ),
-    Route::new(
-        Method::POST,
-        "/api/EndUsers/{id}/anonymize",
-        AuthPolicy::Jwt,
-        Op::Anonymize,
     ),
 ];
 
@@ -335,10 +306,6 @@ impl Family for EndUsers {
                 json(StatusCode::OK, &page.map(Ticket::view))
             }
             Op::Upsert => upsert(table, tenant, call).await,
-            Op::Merge => lifecycle::merge(table, tenant, call).await,
-            Op::Merges => lifecycle::list(table, tenant, call).await,
-            Op::Undo => lifecycle::undo(table, tenant, call).await,
-            Op::Anonymize => lifecycle::anonymize(table, tenant, call).await,
             Op::Bulk => bulk::bulk(table, tenant, call).await,
         }
     }

@@ -1,7 +1,11 @@
-//! The identity lifecycle routes of the family (SPEC 7): merge, the merges list, undo,
-//! anonymize.
+//! The `end-user-lifecycle` family (SPEC 7's identity lifecycle): merge, the merges list, undo,
+//! anonymize (its function: `functions/end-user-lifecycle`). Its own function keeps the code of
+//! merges and erasure out of the end-users function's binary.
 
-use lambda_http::http::StatusCode;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use lambda_http::http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::end_user::{EndUser, Unfolded};
@@ -13,9 +17,75 @@ use crate::families::keyed::{self, record};
 use crate::families::path_id;
 use crate::http::request::Call;
 use crate::http::response::{Reply, json};
+use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::merges::Merged;
 use crate::service::{anonymize, merges};
 use crate::store::Table;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Op {
+    Merge,
+    Merges,
+    Undo,
+    Anonymize,
+}
+
+const ROUTES: &[Route<Op>] = &[
+    Route::new(
+        Method::POST,
+        "/api/EndUsers/{id}/merge",
+        AuthPolicy::Jwt,
+        Op::Merge,
+    ),
+    Route::new(
+        Method::GET,
+        "/api/EndUsers/{id}/merges",
+        AuthPolicy::Jwt,
+        Op::Merges,
+    ),
+    Route::new(
+        Method::POST,
+        "/api/EndUsers/{id}/merges/{mergeID}/undo",
+        AuthPolicy::Jwt,
+        Op::Undo,
+    ),
+    Route::new(
+        Method::POST,
+        "/api/EndUsers/{id}/anonymize",
+        AuthPolicy::Jwt,
+        Op::Anonymize,
+    ),
+];
+
+pub struct Lifecycle {
+    table: Arc<dyn Table>,
+}
+
+impl Lifecycle {
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        Lifecycle { table }
+    }
+}
+
+#[async_trait]
+impl Family for Lifecycle {
+    type Op = Op;
+
+    fn routes(&self) -> &'static [Route<Op>] {
+        ROUTES
+    }
+
+    async fn call(&self, op: Op, call: &Call<'_>) -> Result<Reply, ApiError> {
+        let table = self.table.as_ref();
+        let tenant = call.tenant()?;
+        match op {
+            Op::Merge => merge(table, tenant, call).await,
+            Op::Merges => list(table, tenant, call).await,
+            Op::Undo => undo(table, tenant, call).await,
+            Op::Anonymize => anonymize(table, tenant, call).await,
+        }
+    }
+}
 
 #[derive(Deserialize)]
 struct MergeBody {
@@ -45,11 +115,7 @@ struct Merges {
 }
 
 /// `POST /api/EndUsers/{id}/merge` `{"sourceEndUserID"}`.
-pub(super) async fn merge(
-    table: &dyn Table,
-    tenant: TenantId,
-    call: &Call<'_>,
-) -> Result<Reply, ApiError> {
+async fn merge(table: &dyn Table, tenant: TenantId, call: &Call<'_>) -> Result<Reply, ApiError> {
     keyed::once(table, call, merged, |keyed| async move {
         let target = path_id(call, "id")?;
         let pre = call.preconditions()?;
@@ -75,22 +141,14 @@ fn merged(merged: &Merged) -> Result<Reply, ApiError> {
 }
 
 /// `GET /api/EndUsers/{id}/merges`.
-pub(super) async fn list(
-    table: &dyn Table,
-    tenant: TenantId,
-    call: &Call<'_>,
-) -> Result<Reply, ApiError> {
+async fn list(table: &dyn Table, tenant: TenantId, call: &Call<'_>) -> Result<Reply, ApiError> {
     let records = merges::list(table, tenant, path_id(call, "id")?).await?;
     let items = records.iter().map(|r| r.view()).collect();
     json(StatusCode::OK, &Merges { items })
 }
 
 /// `POST /api/EndUsers/{id}/merges/{mergeID}/undo`.
-pub(super) async fn undo(
-    table: &dyn Table,
-    tenant: TenantId,
-    call: &Call<'_>,
-) -> Result<Reply, ApiError> {
+async fn undo(table: &dyn Table, tenant: TenantId, call: &Call<'_>) -> Result<Reply, ApiError> {
     keyed::once(table, call, undone, |keyed| async move {
         let target = path_id(call, "id")?;
         let merge_id = path_id(call, "mergeID")?;
@@ -110,7 +168,7 @@ fn undone(undone: &Unfolded) -> Result<Reply, ApiError> {
 }
 
 /// `POST /api/EndUsers/{id}/anonymize`.
-pub(super) async fn anonymize(
+async fn anonymize(
     table: &dyn Table,
     tenant: TenantId,
     call: &Call<'_>,
