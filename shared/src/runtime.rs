@@ -146,8 +146,20 @@ pub async fn run_lambda<F: Family>(
         warm_up(&connection).await;
     }
     let family = make(&settings, &resources)?;
-    let api = Api::new(auth, settings.public_base_url.clone()).mount(family);
-    let api = &api;
+    serve(&Api::new(auth, settings.public_base_url.clone()).mount(family)).await
+}
+
+/// Runs a Lambda serving `family`, which needs no store (the OpenAPI document): settings, JSON
+/// logs and JWT keys, and no AWS client.
+pub async fn run_storeless_lambda<F: Family>(family: F) -> Result<(), lambda_http::Error> {
+    let settings = Settings::from_env()?;
+    init_json_logs(&settings);
+    let auth = Authenticator::new(&settings.jwt)?;
+    serve(&Api::new(auth, settings.public_base_url.clone()).mount(family)).await
+}
+
+/// The Lambda runtime's loop over `api`.
+async fn serve(api: &Api) -> Result<(), lambda_http::Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<LambdaRequest>| async move {
         Ok::<_, lambda_http::Error>(invoke(api, event.payload).await)
     }))

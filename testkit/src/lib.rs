@@ -22,6 +22,7 @@ use answerpal::vault::kms::{self, KmsKeys};
 use answerpal::vault::local::LocalKeys;
 use lambda_http::http::HeaderMap;
 
+pub mod conformance;
 mod consistency;
 mod faults;
 mod interleave;
@@ -351,7 +352,11 @@ impl TestApi {
         self.raw(request.body(body).expect("a request")).await
     }
 
+    /// Sends `request` and checks the response against the OpenAPI document
+    /// ([`conformance::check`]).
     pub async fn raw(&self, request: Request) -> TestResponse {
+        let method = request.method().to_string();
+        let path = request.uri().path().to_owned();
         let response = self.api.handle(request).await;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -366,6 +371,8 @@ impl TestApi {
         } else {
             serde_json::from_slice(bytes).expect("every response body is JSON")
         };
+        let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
+        conformance::check(&method, &path, status, content_type, &body);
         TestResponse {
             status,
             headers,

@@ -109,7 +109,7 @@ async fn each_operation_stays_within_its_call_budget() {
 }
 
 /// The tenant account: GET me 1, PUT me at most 2, models at most 1, channels list 1, channel
-/// PUT/DELETE 1 each, my-secrets at most 2.
+/// PUT/DELETE 1 each, my-secrets at most 2; the OpenAPI document 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_account_operation_stays_within_its_call_budget() {
     let api = TestApi::dynamodb().await;
@@ -119,6 +119,9 @@ async fn each_account_operation_stays_within_its_call_budget() {
     assert_eq!(calls(), 1, "GET me (nothing saved)");
     assert_eq!(api.get("/api/Customers/models", 1).await.status, 200);
     assert_eq!(calls(), 1, "models (nothing saved)");
+    let document = api.get("/api/openapi.json", 1).await;
+    assert_eq!(document.body["openapi"], "3.1.0");
+    assert_eq!(calls(), 0, "the OpenAPI document (compiled in)");
     let update =
         json!({"twilioAuthToken": "tw", "twilioAccountSID": "AC1", "defaultTopicModelId": 2});
     assert_eq!(api.put("/api/Customers/me", 1, update).await.status, 200);

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use answerpal::config::JwtSettings;
 use answerpal::domain::Secret;
-use answerpal::families::{Customers, EndUserUids, EndUsers, Lifecycle, Tickets, Webhooks};
+use answerpal::families::{
+    Customers, EndUserUids, EndUsers, Lifecycle, OpenApi, Tickets, Webhooks,
+};
 use answerpal::http::Api;
 use answerpal::http::auth::Authenticator;
 use answerpal::http::cursor::CursorKey;
@@ -51,6 +53,7 @@ fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
         )),
         "EndUserLifecycleFunction" => api.mount(Lifecycle::new(table)),
         "EndUserUidsFunction" => api.mount(EndUserUids::new(table)),
+        "OpenApiFunction" => api.mount(OpenApi),
         "CustomersFunction" => api.mount(Customers::new(table, Arc::new(events_vault()))),
         "TicketsFunction" => api.mount(Tickets::new(table)),
         "WebhooksFunction" => api.mount(Webhooks::new(table, Arc::new(events_vault()))),
@@ -157,10 +160,11 @@ fn every_route_has_a_successful_event_and_every_file_is_listed() {
 }
 
 /// The functions of template.yaml that serve API routes, as [`function_api`] builds them.
-const API_FUNCTIONS: [&str; 6] = [
+const API_FUNCTIONS: [&str; 7] = [
     "EndUsersFunction",
     "EndUserLifecycleFunction",
     "EndUserUidsFunction",
+    "OpenApiFunction",
     "CustomersFunction",
     "TicketsFunction",
     "WebhooksFunction",

@@ -105,6 +105,7 @@ fn only_the_functions_that_need_them_may_use_the_secrets_key() {
         "EndUsersFunction",
         "EndUserLifecycleFunction",
         "EndUserUidsFunction",
+        "OpenApiFunction",
         "TicketsFunction",
         "RetentionFunction",
         "ErasureFunction",
@@ -115,6 +116,14 @@ fn only_the_functions_that_need_them_may_use_the_secrets_key() {
         TEMPLATE.matches("Resource: !GetAtt SecretsKey.Arn").count(),
         2
     );
+}
+
+/// The OpenAPI document's function serves a compiled-in file: it may touch nothing.
+#[test]
+fn the_document_function_has_no_grant() {
+    let document = function("OpenApiFunction");
+    assert!(document.contains("Binary: openapi"));
+    assert!(!document.contains("Policies:") && !document.contains("dynamodb:"));
 }
 
 /// Every index of the code, with its keys and projection; the retention sweep and the erasure

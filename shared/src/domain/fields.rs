@@ -17,6 +17,8 @@ VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 /// An assigned ISO 3166-1 alpha-2 country code, upper-case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[A-Z]{2}$"))]
 pub struct CountryCode([u8; 2]);
 
 impl CountryCode {
@@ -57,6 +59,7 @@ impl From<CountryCode> for String {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CustomerType {
     #[default]
     Lead,

@@ -54,6 +54,8 @@ pub fn parse_id(raw: &str) -> Result<u64, String> {
 /// A point in time with second precision, written as RFC 3339 UTC (`2026-11-22T10:15:30Z`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
 pub struct Timestamp(i64);
 
 impl Timestamp {

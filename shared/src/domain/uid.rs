@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::fields::CountryCode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum UidType {
     Email,
     Phone,

@@ -87,7 +87,17 @@ impl Family for Lifecycle {
     }
 }
 
+/// The schemas of the family's own bodies and answers.
+#[cfg(feature = "openapi")]
+pub(super) fn schemas(found: &mut Vec<super::NamedSchema>) {
+    super::add::<MergeBody>(found);
+    super::add::<MergedView>(found);
+    super::add::<UndoneView>(found);
+    super::add::<Merges>(found);
+}
+
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct MergeBody {
     #[serde(rename = "sourceEndUserID")]
     source: Option<u64>,
@@ -95,6 +105,7 @@ struct MergeBody {
 
 /// The answer of a merge: the target, with the merge's ID.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct MergedView {
     #[serde(flatten)]
     target: EndUserView,
@@ -104,12 +115,14 @@ struct MergedView {
 
 /// The answer of an undo: both end users.
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct UndoneView {
     target: EndUserView,
     source: EndUserView,
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct Merges {
     items: Vec<MergeView>,
 }

@@ -7,6 +7,7 @@ pub mod end_user_uids;
 pub mod end_users;
 mod keyed;
 pub mod lifecycle;
+pub mod openapi;
 pub mod tickets;
 pub mod webhooks;
 
@@ -26,8 +27,33 @@ pub use end_user_uids::EndUserUids;
 pub use end_users::BULK_IN_FLIGHT;
 pub use end_users::EndUsers;
 pub use lifecycle::Lifecycle;
+pub use openapi::OpenApi;
 pub use tickets::Tickets;
 pub use webhooks::Webhooks;
+
+/// A component schema: its name and itself.
+#[cfg(feature = "openapi")]
+pub type NamedSchema = (
+    String,
+    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+);
+
+/// `T`'s schema and those it refers to.
+#[cfg(feature = "openapi")]
+pub fn add<T: utoipa::ToSchema>(found: &mut Vec<NamedSchema>) {
+    found.push((T::name().into_owned(), T::schema()));
+    T::schemas(found);
+}
+
+/// The schemas of the families' own bodies and answers, which are not public types.
+#[cfg(feature = "openapi")]
+pub fn schemas() -> Vec<NamedSchema> {
+    let mut found = Vec::new();
+    end_users::schemas(&mut found);
+    lifecycle::schemas(&mut found);
+    webhooks::schemas(&mut found);
+    found
+}
 
 /// `api` serving every family: the local server, and the suites that test the whole API. The
 /// resources must hold a vault (tenant secrets).
@@ -42,6 +68,7 @@ pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
             resources.cursors.clone(),
         ))
         .mount(Lifecycle::new(resources.table.clone()))
+        .mount(OpenApi)
         .mount(EndUserUids::new(resources.table.clone()))
         .mount(Tickets::new(resources.table.clone()))
         .mount(Webhooks::new(resources.table.clone(), Arc::clone(&vault)))

@@ -86,6 +86,11 @@ impl Reply {
         Reply::new(StatusCode::NOT_MODIFIED, Content::Empty).tagged(version)
     }
 
+    /// 200 with a JSON document kept as text (the OpenAPI document).
+    pub fn json_document(text: &'static str) -> Self {
+        Reply::new(StatusCode::OK, Content::Json(text.to_owned()))
+    }
+
     /// An XML document, as a provider expects it.
     pub fn xml(document: &'static str) -> Self {
         Reply::new(StatusCode::OK, Content::Xml(document))

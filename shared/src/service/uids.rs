@@ -16,6 +16,7 @@ use crate::store::{self, Table};
 
 /// AssignUIDRequest as sent.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssignBody {
     pub uid: Option<String>,
     #[serde(rename = "endUserID")]
@@ -91,6 +92,7 @@ impl AssignRequest {
 
 /// The link as answered.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Link {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<&'static str>,

@@ -8,6 +8,7 @@ use crate::domain::fields::{Change, Choice, TextRule};
 use crate::domain::uid::{Uid, UidType};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ChannelType {
     Email,
     #[serde(rename = "SMS")]
@@ -64,6 +65,7 @@ pub struct Channel {
 /// ChannelDTO.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelView<'a> {
     #[serde(rename = "channelID")]
     pub channel_id: u64,
@@ -86,6 +88,7 @@ impl Channel {
 /// The body of `PUT /api/Customers/channels/{channelID}`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelBody {
     #[serde(rename = "channelID", default)]
     pub channel_id: Value,

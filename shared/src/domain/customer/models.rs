@@ -9,6 +9,7 @@ use crate::domain::TenantId;
 
 /// What a tenant uses a model for: the words between `default` and `ModelId` of its setting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Usage {
     Topic,
     Webchat,
@@ -40,6 +41,7 @@ impl Usage {
 /// One model of the catalog, serialized as CustomerModelDTO.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Model {
     #[serde(rename = "modelID")]
     pub id: u64,

@@ -15,6 +15,7 @@ pub const DEFAULT_RETENTION_DAYS: u16 = 90;
 
 /// How the outbound API connector authenticates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ApiAuthenticationType {
     None,
     Basic,
@@ -36,6 +37,7 @@ impl Choice for ApiAuthenticationType {
 
 /// Where the tenant's e-mail comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EmailProviderType {
     None,
     Graph,
@@ -56,6 +58,7 @@ impl Choice for EmailProviderType {
 /// Every non-secret setting, as stored and as CustomerReadDTO shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Settings {
     pub api_base_url: Option<String>,
     pub api_username: Option<String>,
@@ -238,6 +241,7 @@ impl Account {
 /// CustomerReadDTO: every non-secret setting and, per secret, whether it is set.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountView<'a> {
     #[serde(rename = "customerID")]
     customer_id: u64,
@@ -258,6 +262,7 @@ pub struct AccountView<'a> {
 /// What `GET /api/Customers/my-secrets` returns: the provider secrets a phone client needs.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProviderSecrets<'a> {
     #[serde(rename = "twilioAccountSID")]
     twilio_account_sid: Option<&'a str>,

@@ -24,6 +24,33 @@ pub enum AttributeValue {
     Text(String),
 }
 
+/// The OpenAPI schema of the attributes a view shows.
+#[cfg(feature = "openapi")]
+pub fn stored_schema() -> utoipa::openapi::schema::Object {
+    schema(false)
+}
+
+/// The OpenAPI schema of the attributes of a body, whose `null` removes its key.
+#[cfg(feature = "openapi")]
+pub fn body_schema() -> utoipa::openapi::schema::Object {
+    schema(true)
+}
+
+/// Up to 50 keys, each a string, a number or a boolean (or, `nullable`, null).
+#[cfg(feature = "openapi")]
+fn schema(nullable: bool) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type};
+    let types = [Type::String, Type::Number, Type::Boolean]
+        .into_iter()
+        .chain(nullable.then_some(Type::Null));
+    let value = ObjectBuilder::new().schema_type(SchemaType::from_iter(types));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .max_properties(Some(MAX_ATTRIBUTES))
+        .additional_properties(Some(AdditionalProperties::from(value)))
+        .build()
+}
+
 impl fmt::Display for AttributeValue {
     /// The string form the list filter compares with.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EndUserBody {
     pub firstname: Option<String>,
     pub lastname: Option<String>,
@@ -23,11 +24,13 @@ pub struct EndUserBody {
     pub company: Option<String>,
     pub uids: Option<Vec<UidEntry>>,
     /// Custom attributes as sent: each value checked by `attributes::merge`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::attributes::body_schema))]
     pub attributes: Option<Map<String, Value>>,
 }
 
 /// One entry of `uids` in a create or update body.
 #[derive(Debug, Default, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UidEntry {
     #[serde(rename = "endUserUIDID")]
     pub id: Option<u64>,

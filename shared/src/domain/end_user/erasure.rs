@@ -13,6 +13,7 @@ pub const ANONYMIZED_NAME: &str = "Anonymized end user";
 /// How far the erasure of an anonymized end user's tickets and messages is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Erasure {
     /// Its tickets and messages are being erased in the background.
     Pending,

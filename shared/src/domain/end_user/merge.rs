@@ -67,6 +67,7 @@ pub struct MergeRecord {
 /// A merge record as `GET /api/EndUsers/{id}/merges` lists it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MergeView {
     #[serde(rename = "mergeID")]
     pub merge_id: u64,
@@ -79,6 +80,7 @@ pub struct MergeView {
     #[serde(rename = "movedUIDs")]
     pub moved_uids: Vec<UidView>,
     pub moved_fields: BTreeMap<String, String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::attributes::stored_schema))]
     pub moved_attributes: Attributes,
     /// The source as it was before the merge (`null` once undone or erased).
     pub source: Option<EndUserView>,

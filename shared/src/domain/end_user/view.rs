@@ -10,6 +10,7 @@ use crate::domain::uid::UidType;
 /// EndUserReadDTO.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EndUserView {
     #[serde(rename = "endUserID")]
     pub end_user_id: u64,
@@ -29,6 +30,7 @@ pub struct EndUserView {
     pub city: Option<String>,
     pub company: Option<String>,
     pub uids: Vec<UidView>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::attributes::stored_schema))]
     pub attributes: Attributes,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -39,6 +41,7 @@ pub struct EndUserView {
 
 /// EndUserUID as read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UidView {
     #[serde(rename = "endUserUIDID")]
     pub end_user_uid_id: u64,

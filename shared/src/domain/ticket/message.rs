@@ -9,6 +9,7 @@ use crate::domain::errors::FieldErrors;
 pub const MAX_TEXT_CHARS: usize = 10_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Direction {
     Inbound,
     Outbound,
@@ -33,6 +34,7 @@ pub struct Message {
 
 /// The body of `POST /api/Tickets/{ticketID}/messages`.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReplyBody {
     pub text: Option<String>,
 }

@@ -17,6 +17,7 @@ pub use update::{TicketBody, TicketUpdate, Transition};
 pub use view::{MessageView, TicketView};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TicketStatus {
     Open,
     Pending,

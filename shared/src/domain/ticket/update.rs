@@ -15,6 +15,7 @@ const FEEDBACK: TextRule = TextRule::verbatim(4000);
 /// The body as sent; each field read by [`TicketUpdate::read`].
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketBody {
     pub status: Option<String>,
     #[serde(rename = "customerRepID", default)]

@@ -10,6 +10,7 @@ use crate::domain::customer::ChannelType;
 /// TicketReadDTO.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketView<'a> {
     #[serde(rename = "ticketID")]
     pub ticket_id: u64,
@@ -39,6 +40,7 @@ pub struct TicketView<'a> {
 /// MessageReadDTO.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageView<'a> {
     #[serde(rename = "messageID")]
     pub message_id: u64,

@@ -59,6 +59,7 @@ enum Op {
 
 /// One item's outcome, in the answer and in an item record.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct ItemResult {
     index: usize,
     status: u16,
@@ -68,7 +69,15 @@ struct ItemResult {
     problem: Option<serde_json::Value>,
 }
 
+/// The schema of the answer (the request's items are the end-user body and `op`).
+#[cfg(feature = "openapi")]
+pub(crate) fn schemas(found: &mut Vec<crate::families::NamedSchema>) {
+    crate::families::add::<Results>(found);
+}
+
 #[derive(Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = BulkResults))]
 struct Results {
     results: Vec<ItemResult>,
 }

@@ -32,6 +32,9 @@ use super::{page_request, path_id, path_text};
 mod bulk;
 mod paging;
 
+#[cfg(feature = "openapi")]
+pub(super) use bulk::schemas;
+
 pub use bulk::IN_FLIGHT as BULK_IN_FLIGHT;
 
 #[derive(Clone, Copy, Debug)]

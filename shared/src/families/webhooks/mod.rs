@@ -221,7 +221,15 @@ fn matching_channel(op: Op, verified: &Verified) -> Result<&Channel, ApiError> {
 }
 
 /// What the e-mail and web chat webhooks answer for a recorded message.
+/// The schemas of the family's bodies and answers.
+#[cfg(feature = "openapi")]
+pub(super) fn schemas(found: &mut Vec<super::NamedSchema>) {
+    super::add::<RecordedView>(found);
+    payload::schemas(found);
+}
+
 #[derive(serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct RecordedView {
     #[serde(rename = "ticketID")]
     ticket_id: u64,

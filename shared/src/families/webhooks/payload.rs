@@ -165,6 +165,7 @@ fn twilio_message(params: &[(String, String)]) -> Result<Inbound, ApiError> {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(super) struct EmailAddress {
     email: Option<String>,
     name: Option<String>,
@@ -172,6 +173,7 @@ pub(super) struct EmailAddress {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(super) struct EmailPayload {
     from: Option<EmailAddress>,
     subject: Option<String>,
@@ -216,6 +218,7 @@ fn email_message(payload: &EmailPayload) -> Result<Inbound, ApiError> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub(super) struct WebchatPayload {
     #[serde(rename = "visitorID")]
     visitor_id: Option<String>,
@@ -269,4 +272,10 @@ fn webchat_message(payload: &WebchatPayload) -> Result<Inbound, ApiError> {
         subject: None,
         received_at: Timestamp::now(),
     })
+}
+
+#[cfg(feature = "openapi")]
+pub(super) fn schemas(found: &mut Vec<crate::families::NamedSchema>) {
+    crate::families::add::<EmailPayload>(found);
+    crate::families::add::<WebchatPayload>(found);
 }
