@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Python tools of the tests into the project-local virtualenv .venv: moto (the
-# DynamoDB-compatible server), cfn-lint and aws-sam-translator. Does nothing when up to date.
+# DynamoDB-compatible server), cfn-lint, aws-sam-translator and schemathesis. Does nothing when up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! cmp -s tests/requirements.txt .venv/installed-requirements.txt 2>/dev/null; then

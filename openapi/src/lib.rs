@@ -215,7 +215,7 @@ mod tests {
         let generated = document(&routes()).expect("every route is described");
         assert!(
             committed() == generated,
-            "docs/openapi.json is stale: cargo run -p answerpal-openapi > docs/openapi.json"
+            "docs/openapi.json is stale: cargo run -p answerpal-openapi"
         );
         let served: Value =
             serde_json::from_str(answerpal::families::openapi::DOCUMENT).expect("JSON");

@@ -88,6 +88,10 @@ fn text() -> Value {
     json!({"type": "string"})
 }
 
+fn non_empty() -> Value {
+    json!({"type": "string", "minLength": 1, "pattern": "\\S"})
+}
+
 fn flag() -> Value {
     json!({"type": "string", "enum": ["true", "false"]})
 }
@@ -210,7 +214,7 @@ const BY_UID: &[Param] = &[
     Param {
         name: "uid",
         required: true,
-        schema: text,
+        schema: non_empty,
         description: "A UID of any type, or the customerRef.",
     },
     param(
@@ -534,7 +538,12 @@ impl Operation {
         }
         let mut responses = Map::new();
         for (status, answer) in self.answers {
-            responses.insert(status.to_string(), answer_object(*status, *answer));
+            let mut object = answer_object(*status, *answer);
+            let links = links(self.id);
+            if !matches!(answer, Empty | Twiml) && !links.is_empty() {
+                object["links"] = Value::Object(links);
+            }
+            responses.insert(status.to_string(), object);
         }
         for status in self.problem_statuses() {
             responses.insert(status.to_string(), problem(status_description(status)));
@@ -587,6 +596,44 @@ impl Operation {
     }
 }
 
+/// The operations an answer of `operation` leads to, with the values of the answer they take
+/// (OpenAPI links: what a client, and the fuzzer's stateful phase, does next).
+fn links(operation: &str) -> Map<String, Value> {
+    const END_USER: [&str; 7] = [
+        "getEndUser",
+        "updateEndUser",
+        "deleteEndUser",
+        "listEndUserTickets",
+        "listMerges",
+        "mergeEndUsers",
+        "anonymizeEndUser",
+    ];
+    let by_id = |targets: &[&str], parameter: &str, pointer: &str| -> Map<String, Value> {
+        targets
+            .iter()
+            .map(|target| {
+                let link = json!({"operationId": target,
+                    "parameters": {parameter: format!("$response.body#/{pointer}")}});
+                (target.to_string(), link)
+            })
+            .collect()
+    };
+    let mut found = match operation {
+        "createEndUser" | "upsertEndUser" | "updateEndUser" | "getEndUser" | "endUserByUid" => {
+            by_id(&END_USER, "id", "endUserID")
+        }
+        "assignUid" => by_id(&END_USER, "id", "endUserID"),
+        "putChannel" => by_id(&["deleteChannel"], "channelID", "channelID"),
+        _ => Map::new(),
+    };
+    if operation == "mergeEndUsers" {
+        let undo = json!({"operationId": "undoMerge", "parameters": {
+            "id": "$response.body#/endUserID", "mergeID": "$response.body#/mergeID"}});
+        found.insert("undoMerge".into(), undo);
+    }
+    found
+}
+
 /// The `{name}` parameters of a route template: IDs, but `customerRef` (text).
 fn path_parameters(path: &str) -> Vec<Value> {
     path.split('/')
@@ -601,6 +648,11 @@ fn path_parameters(path: &str) -> Vec<Value> {
         .collect()
 }
 
+/// `*` or entity tags (`"3"`, `W/"3"`, comma-separated).
+fn entity_tags() -> Value {
+    json!({"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]+\"( ?, ?(W/)?\"[0-9]+\")*)$"})
+}
+
 fn header_parameter(header: Header) -> Value {
     let (name, description, schema) = match header {
         IdempotencyKey => (
@@ -611,12 +663,12 @@ fn header_parameter(header: Header) -> Value {
         IfMatch => (
             "If-Match",
             "Apply only while the end user's ETag is this one (412 otherwise).",
-            text(),
+            entity_tags(),
         ),
         IfNoneMatch => (
             "If-None-Match",
             "GET: 304 while this ETag is current; the upsert: `*` creates only.",
-            text(),
+            entity_tags(),
         ),
     };
     json!({"name": name, "in": "header", "required": false, "description": description, "schema": schema})
