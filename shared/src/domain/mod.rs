@@ -1,5 +1,6 @@
 //! Domain types: each validates on construction, so a value that exists is valid.
 
+pub mod change;
 pub mod customer;
 pub mod end_user;
 pub mod errors;

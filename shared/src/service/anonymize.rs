@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use super::end_users::{Partition, one_transaction, read_partition};
 use super::unit_of_work::{self, Exhausted, Record, Step};
+use crate::domain::change;
 use crate::domain::end_user::{EndUser, Erasure, MergeRecord};
 use crate::domain::precondition::Preconditions;
 use crate::domain::{TenantId, Timestamp};
@@ -140,16 +141,14 @@ pub async fn anonymize(
         if let Some(tickets) = few_tickets(table, tenant, &read).await?
             && let Some(tx) = erased_now(tenant, &read, &tickets, now)?
         {
-            return Ok(Step::commit(
-                tx,
-                read.user.anonymized(Erasure::Complete, now),
-            ));
+            let user = read.user.anonymized(Erasure::Complete, now);
+            let changes = vec![change::anonymized(tenant, &user, now)];
+            return Ok(Step::announce(tx, user, changes, now));
         }
         let tx = erased_later(tenant, &read, now)?;
-        Ok(Step::commit(
-            tx,
-            read.user.anonymized(Erasure::Pending, now),
-        ))
+        let user = read.user.anonymized(Erasure::Pending, now);
+        let changes = vec![change::anonymized(tenant, &user, now)];
+        Ok(Step::announce(tx, user, changes, now))
     })
     .await
 }

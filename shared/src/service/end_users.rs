@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::unit_of_work::{self, Exhausted, Record, Step};
+use crate::domain::change;
 use crate::domain::end_user::{
     self, EndUser, EndUserBody, EndUserView, ListQuery, MergeRecord, select_page,
 };
@@ -121,7 +122,8 @@ pub async fn create(
         let mut block = IdBlock::for_new_end_user();
         let revision = end_user::create(body, &mut block, now)?;
         let tx = one_transaction(store::end_user::created(tenant, &revision, &block, now)?)?;
-        Ok(Step::commit(tx, revision.user))
+        let changes = change::of_end_user(tenant, None, Some(&revision.user), now);
+        Ok(Step::announce(tx, revision.user, changes, now))
     })
     .await
 }
@@ -165,7 +167,8 @@ pub(super) fn updated<T>(
         &revision.uid_paths,
         now,
     )?)?;
-    Ok(Step::commit(tx, answer(revision.user)))
+    let changes = change::of_end_user(tenant, Some(&current), Some(&revision.user), now);
+    Ok(Step::announce(tx, answer(revision.user), changes, now))
 }
 
 /// Removes the end user with its UIDs and customerRef, which become free, and what its merges
@@ -181,18 +184,14 @@ pub async fn delete(
     unit_of_work::run_recorded(table, Exhausted::Conflict, record, |_| async {
         let read = read_partition(table, tenant, id).await?;
         pre.allow_write(Some(read.user.version))?;
-        let mut tx = store::end_user::changes(
-            tenant,
-            Some(&read.user),
-            None,
-            None,
-            &HashMap::new(),
-            Timestamp::now(),
-        )?;
+        let now = Timestamp::now();
+        let mut tx =
+            store::end_user::changes(tenant, Some(&read.user), None, None, &HashMap::new(), now)?;
         for write in store::merge::forgotten(tenant, &read.user, &read.merges) {
             tx.push(write);
         }
-        Ok(Step::commit(one_transaction(tx)?, ()))
+        let changes = change::of_end_user(tenant, Some(&read.user), None, now);
+        Ok(Step::announce(one_transaction(tx)?, (), changes, now))
     })
     .await
 }

@@ -5,6 +5,7 @@
 
 use super::end_users::{live, load, load_profile, one_transaction};
 use super::unit_of_work::{self, Exhausted, Record, Step};
+use crate::domain::change;
 use crate::domain::end_user::{self, EndUser, MergeRecord, Unfolded};
 use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
@@ -75,13 +76,18 @@ pub async fn merge(
         let tx = one_transaction(store::merge::merged(
             tenant, &target, &source, &folded, now,
         )?)?;
-        Ok(Step::commit(
-            tx,
-            Merged {
-                target: folded.target,
-                merge_id,
-            },
-        ))
+        let changes = vec![change::merged(
+            tenant,
+            &folded.target,
+            source_id,
+            merge_id,
+            now,
+        )];
+        let merged = Merged {
+            target: folded.target,
+            merge_id,
+        };
+        Ok(Step::announce(tx, merged, changes, now))
     })
     .await
 }
@@ -156,7 +162,15 @@ pub async fn undo(
             by,
             now,
         )?)?;
-        Ok(Step::commit(tx, unfolded))
+        let source = record.source_id;
+        let changes = vec![change::unmerged(
+            tenant,
+            &unfolded.target,
+            source,
+            merge_id,
+            now,
+        )];
+        Ok(Step::announce(tx, unfolded, changes, now))
     })
     .await
 }

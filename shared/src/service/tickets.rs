@@ -2,6 +2,7 @@
 
 use super::end_users;
 use super::unit_of_work::{self, Exhausted, Record, Step};
+use crate::domain::change::{self, ChangeKind};
 use crate::domain::ids::IdBlock;
 use crate::domain::page::{Page, PageRequest, SortOrder};
 use crate::domain::ticket::{
@@ -33,7 +34,8 @@ pub async fn update(
 ) -> Result<Ticket, ApiError> {
     unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let read = load(table, tenant, id).await?;
-        let Some((next, transition)) = change.apply(&read.ticket, Timestamp::now()) else {
+        let now = Timestamp::now();
+        let Some((next, transition)) = change.apply(&read.ticket, now) else {
             return Ok(Step::Done(read.ticket));
         };
         let mut tx = Transaction::new();
@@ -50,7 +52,15 @@ pub async fn update(
                 ),
             ),
         }
-        Ok(Step::commit(tx, next))
+        let kind = ChangeKind::TicketUpdated;
+        let changes = vec![change::of_ticket(
+            kind,
+            tenant,
+            &next,
+            read.version + 1,
+            now,
+        )];
+        Ok(Step::announce(tx, next, changes, now))
     })
     .await
 }
@@ -264,7 +274,16 @@ pub async fn reply(
         tx.push(message::create(tenant, &reply, counted + 1)?);
         let count = ticket::count_message(tenant, &reply, notes.met(ticket::COUNTED));
         tx.push_noted(count, ticket::COUNTED);
-        Ok(Step::commit(tx, reply))
+        let added = change::message_added(
+            tenant,
+            ticket.end_user_id,
+            ticket_id,
+            ticket.channel_id,
+            reply.id,
+            counted + 1,
+            now,
+        );
+        Ok(Step::announce(tx, reply, vec![added], now))
     })
     .await
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::end_users::{load, one_transaction};
 use super::unit_of_work::{self, Exhausted, Record, Step};
+use crate::domain::change;
 use crate::domain::end_user::{EndUser, MAX_UIDS, StoredUid, primary_ids};
 use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
@@ -158,7 +159,8 @@ pub async fn assign(
                 now,
             )?)?;
             let answer = Assigned::Existing(link(&next, &uid, message)?);
-            return Ok(Step::commit(tx, answer));
+            let changes = change::of_end_user(tenant, Some(&current), Some(&next), now);
+            return Ok(Step::announce(tx, answer, changes, now));
         }
 
         let mut block = IdBlock::for_existing_end_user();
@@ -178,7 +180,8 @@ pub async fn assign(
             now,
         )?)?;
         let answer = Assigned::Created(link(&next, &uid, None)?);
-        Ok(Step::commit(tx, answer))
+        let changes = change::of_end_user(tenant, Some(&current), Some(&next), now);
+        Ok(Step::announce(tx, answer, changes, now))
     })
     .await
 }

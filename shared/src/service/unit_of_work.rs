@@ -8,9 +8,11 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
+use crate::domain::Timestamp;
+use crate::domain::change::Change;
 use crate::domain::errors::FieldErrors;
 use crate::error::ApiError;
-use crate::store::{FailedCondition, Item, Key, Table, Transaction, Write, WriteError};
+use crate::store::{FailedCondition, Item, Key, Table, Transaction, Write, WriteError, outbox};
 
 /// Attempts of one write use case before a conflict with concurrent writers is reported.
 const ATTEMPTS: u32 = 5;
@@ -29,6 +31,10 @@ pub(super) struct Plan<T> {
     pub answer: T,
     /// How the earlier record a replay claim met answers (the same request ran before).
     replay: Option<fn(Item) -> Result<T, ApiError>>,
+    /// The change events the transaction announces, in its one outbox item.
+    changes: Vec<Change>,
+    /// When the change happened.
+    at: Timestamp,
 }
 
 impl<T> Plan<T> {
@@ -37,6 +43,17 @@ impl<T> Plan<T> {
             tx,
             answer,
             replay: None,
+            changes: Vec::new(),
+            at: Timestamp::now(),
+        }
+    }
+
+    /// The plan, announcing `changes` (made at `at`) once it applies.
+    pub fn announcing(self, changes: Vec<Change>, at: Timestamp) -> Self {
+        Plan {
+            changes,
+            at,
+            ..self
         }
     }
 
@@ -50,8 +67,14 @@ impl<T> Plan<T> {
 }
 
 impl<T> Step<T> {
+    /// A plan announcing nothing: for changes no event names (the tenant's account).
     pub fn commit(tx: Transaction, answer: T) -> Self {
         Step::Commit(Plan::new(tx, answer))
+    }
+
+    /// A plan announcing `changes`, made at `at`.
+    pub fn announce(tx: Transaction, answer: T, changes: Vec<Change>, at: Timestamp) -> Self {
+        Step::Commit(Plan::new(tx, answer).announcing(changes, at))
     }
 }
 
@@ -129,6 +152,9 @@ where
         };
         if let Some(record) = record {
             plan.tx.push_record(record.write(&plan.answer)?);
+        }
+        if let Some(outbox) = outbox::put(&plan.changes, plan.at)? {
+            plan.tx.push(outbox);
         }
         let Transaction { writes, claims } = plan.tx;
         let failed = match table.write(writes).await {

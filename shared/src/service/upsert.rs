@@ -4,6 +4,7 @@
 
 use super::end_users::{load, one_transaction, updated};
 use super::unit_of_work::{self, Exhausted, Record, Step};
+use crate::domain::change;
 use crate::domain::end_user::{self, EndUser, EndUserBody};
 use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
@@ -94,7 +95,13 @@ pub async fn upsert(
             let created = store::end_user::created(tenant, &revision, &block, now)?;
             let mut tx = one_transaction(created)?;
             tx.note_write(&customer_ref::key(tenant, reference), REFERENCE_TAKEN);
-            Ok(Step::commit(tx, Upserted::Created(revision.user)))
+            let changes = change::of_end_user(tenant, None, Some(&revision.user), now);
+            Ok(Step::announce(
+                tx,
+                Upserted::Created(revision.user),
+                changes,
+                now,
+            ))
         }
     })
     .await

@@ -27,6 +27,7 @@ pub enum Kind {
     Merge,
     Message,
     OpenTicket,
+    Outbox,
     Ticket,
     TicketCount,
     Tombstone,
@@ -34,7 +35,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Account,
         Kind::Channel,
         Kind::CustomerRef,
@@ -46,6 +47,7 @@ impl Kind {
         Kind::Merge,
         Kind::Message,
         Kind::OpenTicket,
+        Kind::Outbox,
         Kind::Ticket,
         Kind::TicketCount,
         Kind::Tombstone,
@@ -65,6 +67,7 @@ impl Kind {
             Kind::Merge => "Merge",
             Kind::Message => "Message",
             Kind::OpenTicket => "OpenTicket",
+            Kind::Outbox => "Outbox",
             Kind::Ticket => "Ticket",
             Kind::TicketCount => "TicketCount",
             Kind::Tombstone => "Tombstone",

@@ -19,6 +19,7 @@ pub mod memory;
 pub mod merge;
 pub mod message;
 pub mod open_ticket;
+pub mod outbox;
 pub mod owner;
 pub mod sweep;
 pub mod ticket;

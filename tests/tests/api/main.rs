@@ -29,6 +29,7 @@ mod assign;
 mod attributes;
 mod bulk;
 mod by_uid;
+mod change_events;
 mod channels;
 mod concurrency;
 mod conditional;

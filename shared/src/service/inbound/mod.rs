@@ -16,6 +16,7 @@ use self::checks::sender_keys;
 use self::lead::new_lead;
 use super::uids;
 use super::unit_of_work::{self, Exhausted, Notes, Plan, Step};
+use crate::domain::change::{self, Change, ChangeKind};
 use crate::domain::customer::{Channel, Settings};
 use crate::domain::end_user::EndUser;
 use crate::domain::ids::IdBlock;
@@ -113,7 +114,8 @@ async fn plan(
 ) -> Result<Step<Delivered>, ApiError> {
     let now = Timestamp::now();
     let mut tx = Transaction::new();
-    let sender = resolve(table, request, read, &mut tx, now).await?;
+    let mut changes = Vec::new();
+    let sender = resolve(table, request, read, &mut tx, &mut changes, now).await?;
     let open_ticket = sender.known.as_ref().and_then(|k| k.open_ticket);
     let mut block = match open_ticket {
         Some(_) => IdBlock::for_existing_end_user(),
@@ -122,9 +124,17 @@ async fn plan(
     };
     let record = sender.known.as_ref().and_then(|k| k.record.as_ref());
     if let (Some(record), Some(email)) = (record, &sender.free_email) {
-        link_email(&mut tx, request.tenant, record, email, &mut block, now)?;
+        changes.extend(link_email(
+            &mut tx,
+            request.tenant,
+            record,
+            email,
+            &mut block,
+            now,
+        )?);
     }
-    let message = add_message(&mut tx, request, &sender, &mut block, &notes)?;
+    let (message, ticket_change) = add_message(&mut tx, request, &sender, &mut block, &notes)?;
+    changes.push(ticket_change);
     if block.needs_guard() {
         tx.push(id_block::claim(request.tenant, &block, now));
     }
@@ -137,7 +147,9 @@ async fn plan(
     let channel = request.channel.id;
     let record = delivery::record(request.tenant, channel, id, &delivered, now)?;
     tx.push_replay(record);
-    let plan = Plan::new(tx, delivered).replaying(|earlier| Ok(delivery::from_item(earlier)?));
+    let plan = Plan::new(tx, delivered)
+        .replaying(|earlier| Ok(delivery::from_item(earlier)?))
+        .announcing(changes, now);
     Ok(Step::Commit(plan))
 }
 
@@ -151,12 +163,14 @@ struct Sender {
 }
 
 /// The sender's end user from its UID index item (in `read`, or read now), with a check in `tx`
-/// that it still holds the UID; a lead in `tx` for an unknown sender.
+/// that it still holds the UID; a lead in `tx` (and its events in `changes`) for an unknown
+/// sender.
 async fn resolve(
     table: &dyn Table,
     request: &Request<'_>,
     read: Option<Vec<Item>>,
     tx: &mut Transaction,
+    changes: &mut Vec<Change>,
     now: Timestamp,
 ) -> Result<Sender, ApiError> {
     let Request {
@@ -190,6 +204,7 @@ async fn resolve(
     // A UID taken meanwhile is a lost race here, not a conflict: the next attempt finds its
     // holder.
     tx.push_races(writes);
+    changes.extend(change::of_end_user(tenant, None, Some(&revision.user), now));
     Ok(Sender {
         end_user_id: revision.user.id,
         known: None,
@@ -198,20 +213,21 @@ async fn resolve(
 }
 
 /// The message in `tx` at its position of the sender's open ticket (counted there), or of the
-/// ticket it opens.
+/// ticket it opens; with the ticket's event.
 fn add_message(
     tx: &mut Transaction,
     request: &Request<'_>,
     sender: &Sender,
     block: &mut IdBlock,
     notes: &Notes,
-) -> Result<Message, ApiError> {
+) -> Result<(Message, Change), ApiError> {
     let tenant = request.tenant;
     let end_user_id = sender.end_user_id;
     let mut message = request.message.clone();
     message.id = next_id(block)?;
     let open_ticket = sender.known.as_ref().and_then(|k| k.open_ticket);
-    let position = match open_ticket {
+    let now = message.received_at;
+    let (position, event) = match open_ticket {
         Some(open) => {
             message.ticket_id = open.ticket_id;
             let channel = request.channel.id;
@@ -219,7 +235,11 @@ fn add_message(
             tx.push(open_ticket::count(tenant, end_user_id, channel, open));
             let count = ticket::count_message(tenant, &message, notes.met(ticket::COUNTED));
             tx.push_noted(count, ticket::COUNTED);
-            open.message_count + 1
+            let position = open.message_count + 1;
+            let (ticket_id, id) = (open.ticket_id, message.id);
+            let added =
+                change::message_added(tenant, end_user_id, ticket_id, channel, id, position, now);
+            (position, added)
         }
         None => {
             message.ticket_id = block.base();
@@ -227,11 +247,13 @@ fn add_message(
             tx.push(ticket::create(tenant, &opened)?);
             tx.push(open_ticket::claim(tenant, &opened));
             tx.push(ticket::count_tickets(tenant, end_user_id, 1));
-            opened.message_count
+            let kind = ChangeKind::TicketCreated;
+            let created = change::of_ticket(kind, tenant, &opened, message.id, now);
+            (opened.message_count, created)
         }
     };
     tx.push(message::create(tenant, &message, position)?);
-    Ok(message)
+    Ok((message, event))
 }
 
 /// The sender's open ticket on the channel, and its end user when an e-mail is to be linked to
@@ -270,8 +292,8 @@ async fn read_known(
     })
 }
 
-/// Links the free `email` to `record` in `tx`, under an ID of `block`; an end user that holds
-/// the most UIDs allowed keeps them as they are.
+/// Links the free `email` to `record` in `tx`, under an ID of `block`, answering the events of
+/// that; an end user that holds the most UIDs allowed keeps them as they are.
 fn link_email(
     tx: &mut Transaction,
     tenant: TenantId,
@@ -279,13 +301,13 @@ fn link_email(
     email: &Uid,
     block: &mut IdBlock,
     now: Timestamp,
-) -> Result<(), ApiError> {
+) -> Result<Vec<Change>, ApiError> {
     let Some(next) = uids::with_new_uid(record, email, false, block, now)? else {
         tracing::info!(
             end_user_id = record.id,
             "the web chat's e-mail was not linked: too many UIDs"
         );
-        return Ok(());
+        return Ok(Vec::new());
     };
     // The end user's version and the e-mail's index item are conditions: a change of either
     // since the read is a lost race, and the next attempt reads again.
@@ -298,7 +320,7 @@ fn link_email(
         now,
     )?;
     tx.push_races(writes);
-    Ok(())
+    Ok(change::of_end_user(tenant, Some(record), Some(&next), now))
 }
 
 /// The ticket `message` opens for `end_user_id`, counting it.
