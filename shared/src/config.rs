@@ -129,6 +129,8 @@ pub struct Settings {
     pub log_filter: Option<String>,
     /// `PORT`: the local server's port.
     pub port: Option<u16>,
+    /// `EVENT_BUS_NAME`: where the change-events function publishes.
+    pub event_bus_name: Option<String>,
     /// `WARM_STORE_AT_INIT` (default on; `false`, `0`, `no` or `off` turn it off): a function opens
     /// its DynamoDB connection during init, so the first invoke does not pay for it.
     pub warm_store_at_init: bool,
@@ -178,6 +180,7 @@ impl Settings {
             public_base_url: var("PUBLIC_BASE_URL").map(|url| url.trim_end_matches('/').to_owned()),
             log_filter: var("RUST_LOG"),
             port,
+            event_bus_name: var("EVENT_BUS_NAME"),
             warm_store_at_init: !var("WARM_STORE_AT_INIT").is_some_and(|v| {
                 ["false", "0", "no", "off"].contains(&v.trim().to_ascii_lowercase().as_str())
             }),

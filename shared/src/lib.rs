@@ -6,6 +6,7 @@
 //! transport, storage or runtime crate.
 
 pub mod aws;
+pub mod bus;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -29,8 +30,9 @@ mod layering {
         ("aws", &["config"]),
         ("store", &["domain", "config", "aws"]),
         ("vault", &["domain", "config", "aws"]),
+        ("bus", &["config", "aws"]),
         ("error", &["domain", "store", "vault"]),
-        ("service", &["domain", "store", "error", "vault"]),
+        ("service", &["domain", "store", "error", "vault", "bus"]),
         ("http", &["domain", "error", "config"]),
         (
             "families",
@@ -40,7 +42,9 @@ mod layering {
         ),
         (
             "runtime",
-            &["config", "domain", "http", "service", "store", "vault"],
+            &[
+                "bus", "config", "domain", "http", "service", "store", "vault",
+            ],
         ),
     ];
 

@@ -12,13 +12,14 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+use crate::bus::EventBridge;
 use crate::config::{ConfigError, Settings};
 use crate::domain::Timestamp;
 use crate::http::Api;
 use crate::http::auth::Authenticator;
 use crate::http::cursor::CursorKey;
 use crate::http::router::Family;
-use crate::service::{erasure, retention};
+use crate::service::{change_events, erasure, retention};
 use crate::store::dynamodb::{self, Connection, DynamoTable, RecreatingTable};
 use crate::store::memory::MemoryTable;
 use crate::store::{StoreError, Table};
@@ -237,6 +238,29 @@ pub async fn run_erasure() -> Result<(), lambda_http::Error> {
     run_scheduled("erasure", |table, stop_at| async move {
         erasure::run(table.as_ref(), stop_at).await
     })
+    .await
+}
+
+/// Publishes the change events of the outbox items the table's stream hands over
+/// (`service::change_events`): settings from the environment, JSON logs and the EventBridge
+/// client of `EVENT_BUS_NAME`, built once; each batch answers the first record not published.
+pub async fn run_change_events() -> Result<(), lambda_http::Error> {
+    let settings = Settings::from_env()?;
+    init_json_logs(&settings);
+    let bus = settings
+        .event_bus_name
+        .as_deref()
+        .ok_or(ConfigError::Missing("EVENT_BUS_NAME"))?;
+    let publisher = EventBridge::new(&settings.dynamodb, bus);
+    let publisher = &publisher;
+    lambda_runtime::run(service_fn(
+        |event: LambdaEvent<serde_json::Value>| async move {
+            let answer = change_events::publish(publisher, event.payload)
+                .await
+                .map_err(lambda_http::Error::from)?;
+            Ok::<_, lambda_http::Error>(serde_json::to_value(answer)?)
+        },
+    ))
     .await
 }
 

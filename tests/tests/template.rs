@@ -106,6 +106,7 @@ fn only_the_functions_that_need_them_may_use_the_secrets_key() {
         "EndUserLifecycleFunction",
         "EndUserUidsFunction",
         "OpenApiFunction",
+        "ChangeEventsFunction",
         "TicketsFunction",
         "RetentionFunction",
         "ErasureFunction",
@@ -116,6 +117,41 @@ fn only_the_functions_that_need_them_may_use_the_secrets_key() {
         TEMPLATE.matches("Resource: !GetAtt SecretsKey.Arn").count(),
         2
     );
+}
+
+/// The change events: the table streams new images to the change-events function, filtered to
+/// new outbox items; a failed batch is retried from the record the function reports, a record
+/// still failing goes to an SQS queue; the function may publish to its bus and send to that
+/// queue, and touch nothing else.
+#[test]
+fn the_outbox_streams_to_the_change_events_function() {
+    assert!(contains(
+        "StreamSpecification:\n        StreamViewType: NEW_IMAGE"
+    ));
+    let events = function("ChangeEventsFunction");
+    for fragment in [
+        "Binary: change-events",
+        "Type: DynamoDB",
+        "Stream: !GetAtt EndUsersTable.StreamArn",
+        "StartingPosition: TRIM_HORIZON",
+        "- ReportBatchItemFailures",
+        "MaximumRetryAttempts: 10",
+        "BisectBatchOnFunctionError: true",
+        "Type: SQS\n                Destination: !GetAtt ChangeEventsFailures.Arn",
+        "EVENT_BUS_NAME: !Ref ChangeEventsBus",
+        "- events:PutEvents\n              Resource: !GetAtt ChangeEventsBus.Arn",
+        "- sqs:SendMessage\n              Resource: !GetAtt ChangeEventsFailures.Arn",
+    ] {
+        assert!(events.contains(fragment), "{fragment}");
+    }
+    let filter = format!(
+        r#"{{"eventName": ["INSERT"], "dynamodb": {{"NewImage": {{"{}": {{"S": ["{}"]}}}}}}}}"#,
+        answerpal::store::item::KIND,
+        answerpal::store::Kind::Outbox.as_str()
+    );
+    assert!(events.contains(&filter), "{filter}");
+    assert!(!events.contains("dynamodb:") && !events.contains("kms:"));
+    assert!(contains("Type: AWS::Events::EventBus") && contains("Type: AWS::SQS::Queue"));
 }
 
 /// The OpenAPI document's function serves a compiled-in file: it may touch nothing.

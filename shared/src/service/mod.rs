@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod anonymize;
+pub mod change_events;
 pub mod end_users;
 pub mod erasure;
 pub mod idempotency;
