@@ -24,7 +24,10 @@ use answerpal::store::memory::MemoryTable;
 use answerpal::vault::Vault;
 use answerpal::vault::local::LocalKeys;
 
+mod composed;
 mod operations;
+mod params;
+mod render;
 
 pub use operations::{Operation, operation};
 
@@ -88,7 +91,7 @@ fn schemas() -> Result<Map<String, Value>, String> {
         let schema = serde_json::to_value(schema).map_err(|e| e.to_string())?;
         all.insert(name, schema);
     }
-    for (name, schema) in operations::composed() {
+    for (name, schema) in composed::composed() {
         all.insert(name.to_owned(), schema);
     }
     Ok(all)

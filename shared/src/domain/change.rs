@@ -174,19 +174,14 @@ pub fn merged(
     merge_id: u64,
     now: Timestamp,
 ) -> Change {
-    Change {
-        source_end_user_id: Some(source_id),
-        target_end_user_id: Some(target.id),
-        merge_id: Some(merge_id),
-        ..Change::of(
-            ChangeKind::EndUserMerged,
-            tenant,
-            target.id,
-            target.version,
-            now,
-            None,
-        )
-    }
+    of_merge(
+        ChangeKind::EndUserMerged,
+        tenant,
+        target,
+        source_id,
+        merge_id,
+        now,
+    )
 }
 
 /// A merge undone (`target` as it is after): one event naming both.
@@ -197,18 +192,29 @@ pub fn unmerged(
     merge_id: u64,
     now: Timestamp,
 ) -> Change {
+    of_merge(
+        ChangeKind::EndUserUnmerged,
+        tenant,
+        target,
+        source_id,
+        merge_id,
+        now,
+    )
+}
+
+fn of_merge(
+    kind: ChangeKind,
+    tenant: TenantId,
+    target: &EndUser,
+    source_id: u64,
+    merge_id: u64,
+    now: Timestamp,
+) -> Change {
     Change {
         source_end_user_id: Some(source_id),
         target_end_user_id: Some(target.id),
         merge_id: Some(merge_id),
-        ..Change::of(
-            ChangeKind::EndUserUnmerged,
-            tenant,
-            target.id,
-            target.version,
-            now,
-            None,
-        )
+        ..Change::of(kind, tenant, target.id, target.version, now, None)
     }
 }
 

@@ -25,7 +25,7 @@ struct StreamRecord {
     dynamodb: Option<StreamData>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct StreamData {
     #[serde(rename = "SequenceNumber")]
     sequence_number: Option<String>,
@@ -53,10 +53,7 @@ pub async fn publish(publisher: &dyn Publisher, event: Value) -> Result<BatchRes
     let event: StreamEvent =
         serde_json::from_value(event).map_err(|e| format!("not a DynamoDB stream event: {e}"))?;
     for record in event.records {
-        let data = record.dynamodb.unwrap_or(StreamData {
-            sequence_number: None,
-            new_image: None,
-        });
+        let data = record.dynamodb.unwrap_or_default();
         let Some(sequence) = data.sequence_number else {
             return Err("a stream record without a sequence number".into());
         };
