@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use answerpal::domain::customer::SecretField;
+use answerpal::http::problem::PROBLEM_TYPES;
 
 use crate::render::schema_ref;
 
@@ -64,7 +65,8 @@ fn problem_schema() -> Value {
         "description": "RFC 9457 problem details",
         "required": ["type", "title", "status", "detail"],
         "properties": {
-            "type": {"type": "string"},
+            "type": {"type": "string", "enum": PROBLEM_TYPES,
+                "description": "The kind of problem (docs/problems.md)"},
             "title": {"type": "string"},
             "status": {"type": "integer"},
             "detail": {"type": "string"},

@@ -5,7 +5,7 @@
 
 pub mod auth;
 pub mod cursor;
-mod problem;
+pub mod problem;
 mod query;
 pub mod request;
 pub mod response;

@@ -27,6 +27,32 @@ struct Problem<'a> {
     merged_into: Option<u64>,
 }
 
+/// Every problem `type` the API answers, as the OpenAPI document lists them (a test holds it to
+/// [`ApiError::kind`]).
+pub const PROBLEM_TYPES: [&str; 21] = [
+    "/problems/validation",
+    "/problems/malformed-body",
+    "/problems/unauthenticated",
+    "/problems/invalid-token",
+    "/problems/invalid-request",
+    "/problems/forbidden",
+    "/problems/not-found",
+    "/problems/merged",
+    "/problems/method-not-allowed",
+    "/problems/conflict",
+    "/problems/precondition-failed",
+    "/problems/secrets-unreadable",
+    "/problems/ambiguous-match",
+    "/problems/concurrent-modification",
+    "/problems/idempotency-key-reused",
+    "/problems/idempotency-in-flight",
+    "/problems/payload-too-large",
+    "/problems/request-timeout",
+    "/problems/unsupported-media-type",
+    "/problems/unavailable",
+    "/problems/internal",
+];
+
 /// Seconds a client should wait after a 503.
 const RETRY_AFTER_SECONDS: &str = "1";
 
@@ -206,6 +232,80 @@ impl ApiError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_error_answers_a_listed_problem_type_and_every_listed_one_is_answered() {
+        use super::PROBLEM_TYPES;
+        use crate::domain::errors::FieldErrors;
+        use crate::error::ApiError;
+        let every = [
+            ApiError::Validation(FieldErrors::single("a", "b")),
+            ApiError::MalformedBody("x".into()),
+            ApiError::MissingCredentials,
+            ApiError::InvalidToken("x".into()),
+            ApiError::RepeatedCredentials,
+            ApiError::Forbidden("x".into()),
+            ApiError::NotFound("x".into()),
+            ApiError::Gone {
+                id: 1,
+                merged_into: 2,
+            },
+            ApiError::MethodNotAllowed("GET".into()),
+            ApiError::Conflict {
+                detail: "x".into(),
+                errors: FieldErrors::default(),
+                holder: None,
+            },
+            ApiError::PreconditionFailed { current: None },
+            ApiError::SecretsUnreadable(FieldErrors::default()),
+            ApiError::Ambiguous {
+                end_user_ids: vec![1],
+            },
+            ApiError::ConcurrentModification,
+            ApiError::IdempotencyKeyReused,
+            ApiError::IdempotencyInFlight,
+            ApiError::PayloadTooLarge(1),
+            ApiError::BodyTimeout,
+            ApiError::UnsupportedMediaType("application/json"),
+            ApiError::Unavailable("x".into()),
+            ApiError::Internal("x".into()),
+        ];
+        // A new variant fails to compile here until it is in the list above.
+        for error in &every {
+            match error {
+                ApiError::Validation(_)
+                | ApiError::MalformedBody(_)
+                | ApiError::MissingCredentials
+                | ApiError::InvalidToken(_)
+                | ApiError::RepeatedCredentials
+                | ApiError::Forbidden(_)
+                | ApiError::NotFound(_)
+                | ApiError::Gone { .. }
+                | ApiError::MethodNotAllowed(_)
+                | ApiError::Conflict { .. }
+                | ApiError::PreconditionFailed { .. }
+                | ApiError::SecretsUnreadable(_)
+                | ApiError::Ambiguous { .. }
+                | ApiError::ConcurrentModification
+                | ApiError::IdempotencyKeyReused
+                | ApiError::IdempotencyInFlight
+                | ApiError::PayloadTooLarge(_)
+                | ApiError::BodyTimeout
+                | ApiError::UnsupportedMediaType(_)
+                | ApiError::Unavailable(_)
+                | ApiError::Internal(_) => {}
+            }
+        }
+        let answered: Vec<&str> = every.iter().map(|e| e.kind().0).collect();
+        assert_eq!(answered, PROBLEM_TYPES);
+        let documented = include_str!("../../../docs/problems.md");
+        for kind in PROBLEM_TYPES {
+            assert!(
+                documented.contains(&format!("| `{kind}` |")),
+                "{kind}: docs/problems.md"
+            );
+        }
+    }
+
     use super::*;
 
     fn body_json(response: &Response<Body>) -> serde_json::Value {
