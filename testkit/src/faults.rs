@@ -1,4 +1,5 @@
-//! Fault injection at the storage port: a store that fails, or never answers, at its N-th call.
+//! Fault injection at the storage port: a store that fails, never answers or slows down at its
+//! N-th call.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,6 +17,8 @@ pub enum Fault {
     FailAfterApplying,
     /// The call never answers (a frozen store); only the request deadline ends it.
     Hang,
+    /// This call and every later one answer only after the delay (a store under load).
+    Slow(std::time::Duration),
 }
 
 /// `inner`, with `fault` at call number `at` (0-based) and every other call passed through.
@@ -46,7 +49,14 @@ impl FaultyTable {
         &self,
         call: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
-        if self.calls.fetch_add(1, Ordering::Relaxed) != self.at {
+        let n = self.calls.fetch_add(1, Ordering::Relaxed);
+        if let Fault::Slow(delay) = self.fault {
+            if n >= self.at {
+                tokio::time::sleep(delay).await;
+            }
+            return call.await;
+        }
+        if n != self.at {
             return call.await;
         }
         let injected = || E::from(StoreError::Unavailable("injected fault".into()));
@@ -57,6 +67,7 @@ impl FaultyTable {
                 Err(injected())
             }
             Fault::Hang => std::future::pending().await,
+            Fault::Slow(_) => call.await,
         }
     }
 }

@@ -17,6 +17,7 @@ on_both_stores!(
     a_hundred_creates_apply,
     items_racing_for_one_value_have_one_winner,
     a_keyed_bulk_replays_and_its_cut_off_repeat_runs_only_the_rest,
+    items_not_started_by_half_the_deadline_answer_503_and_apply_on_retry,
 );
 
 async fn bulk(api: &TestApi, items: Value) -> (u16, Vec<Value>) {
@@ -185,4 +186,59 @@ async fn a_keyed_bulk_replays_and_its_cut_off_repeat_runs_only_the_rest(api: Tes
         .await;
     assert_eq!(again.body, repeat.body);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
+}
+
+async fn items_not_started_by_half_the_deadline_answer_503_and_apply_on_retry(api: TestApi) {
+    let items: Vec<Value> = (0..60)
+        .map(|n| json!({"op": "create", "customerRef": format!("late-{n}")}))
+        .collect();
+    // Each call takes 300 ms: 8 items at a time, at most 32 of the 60 start within 1 s, half the
+    // 2 s deadline.
+    let slow = Arc::new(FaultyTable::new(
+        api.table().clone(),
+        0,
+        Fault::Slow(Duration::from_millis(300)),
+    ));
+    let busy = api.wrapped(slow, Duration::from_millis(2000));
+    let answer = busy
+        .post("/api/EndUsers/bulk", 1, json!({"items": items.clone()}))
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let results = answer.body["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let indices: Vec<u64> = results
+        .iter()
+        .map(|r| r["index"].as_u64().expect("index"))
+        .collect();
+    assert_eq!(
+        indices,
+        (0..60).collect::<Vec<u64>>(),
+        "every item, in input order"
+    );
+    let answered = statuses(&results);
+    let applied = answered.iter().filter(|s| **s == 201).count();
+    let late: Vec<usize> = (0..60).filter(|i| answered[*i] == 503).collect();
+    assert!(applied >= 8, "the first round applied: {answered:?}");
+    assert!(
+        !late.is_empty(),
+        "some items were not started in time: {answered:?}"
+    );
+    assert_eq!(applied + late.len(), 60, "{answered:?}");
+    assert!(
+        results[late[0]]["problem"]["type"] == "/problems/unavailable",
+        "{results:?}"
+    );
+    let list = api.get("/api/EndUsers?pageSize=1", 1).await;
+    assert_eq!(
+        list.body["totalCount"], applied,
+        "an item answering 503 wrote nothing"
+    );
+    let retry: Vec<Value> = late.iter().map(|i| items[*i].clone()).collect();
+    let (status, again) = bulk(&api, Value::Array(retry)).await;
+    assert_eq!(status, 200);
+    assert!(statuses(&again).iter().all(|s| *s == 201), "{again:?}");
+    let list = api.get("/api/EndUsers?pageSize=1", 1).await;
+    assert_eq!(list.body["totalCount"], 60);
 }
