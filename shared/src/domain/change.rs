@@ -166,43 +166,9 @@ fn changed_fields(before: &EndUser, after: &EndUser) -> Vec<String> {
         .collect()
 }
 
-/// Source folded into target (`target` as it is after): one event naming both.
-pub fn merged(
-    tenant: TenantId,
-    target: &EndUser,
-    source_id: u64,
-    merge_id: u64,
-    now: Timestamp,
-) -> Change {
-    of_merge(
-        ChangeKind::EndUserMerged,
-        tenant,
-        target,
-        source_id,
-        merge_id,
-        now,
-    )
-}
-
-/// A merge undone (`target` as it is after): one event naming both.
-pub fn unmerged(
-    tenant: TenantId,
-    target: &EndUser,
-    source_id: u64,
-    merge_id: u64,
-    now: Timestamp,
-) -> Change {
-    of_merge(
-        ChangeKind::EndUserUnmerged,
-        tenant,
-        target,
-        source_id,
-        merge_id,
-        now,
-    )
-}
-
-fn of_merge(
+/// A merge (`EndUserMerged`) or its undo (`EndUserUnmerged`), `target` as it is after: one
+/// event naming both end users.
+pub fn of_merge(
     kind: ChangeKind,
     tenant: TenantId,
     target: &EndUser,

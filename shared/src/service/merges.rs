@@ -5,7 +5,7 @@
 
 use super::end_users::{live, load, load_profile, one_transaction};
 use super::unit_of_work::{self, Exhausted, Record, Step};
-use crate::domain::change;
+use crate::domain::change::{self, ChangeKind};
 use crate::domain::end_user::{self, EndUser, MergeRecord, Unfolded};
 use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
@@ -76,7 +76,8 @@ pub async fn merge(
         let tx = one_transaction(store::merge::merged(
             tenant, &target, &source, &folded, now,
         )?)?;
-        let changes = vec![change::merged(
+        let changes = vec![change::of_merge(
+            ChangeKind::EndUserMerged,
             tenant,
             &folded.target,
             source_id,
@@ -163,7 +164,8 @@ pub async fn undo(
             now,
         )?)?;
         let source = record.source_id;
-        let changes = vec![change::unmerged(
+        let changes = vec![change::of_merge(
+            ChangeKind::EndUserUnmerged,
             tenant,
             &unfolded.target,
             source,

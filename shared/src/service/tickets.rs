@@ -30,12 +30,12 @@ pub async fn update(
     table: &dyn Table,
     tenant: TenantId,
     id: u64,
-    change: &TicketUpdate,
+    requested: &TicketUpdate,
 ) -> Result<Ticket, ApiError> {
     unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let read = load(table, tenant, id).await?;
         let now = Timestamp::now();
-        let Some((next, transition)) = change.apply(&read.ticket, now) else {
+        let Some((next, transition)) = requested.apply(&read.ticket, now) else {
             return Ok(Step::Done(read.ticket));
         };
         let mut tx = Transaction::new();
