@@ -41,7 +41,7 @@ phone=$(token '{"customerID": 1, "auth": "phone"}')
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,ignored_auth,use_after_free,ensure_resource_availability
 # Run from the work folder, where schemathesis keeps its cache of earlier failures.
 fuzz() {
-  (cd "$WORK" && ../../.venv/bin/st run "$base/api/openapi.json" --url "$base" --checks "$checks" \
+  (cd "$WORK" && PYTHONPATH=../../scripts SCHEMATHESIS_HOOKS=schemathesis_hooks ../../.venv/bin/st run "$base/api/openapi.json" --url "$base" --checks "$checks" \
     --max-examples "${ST_EXAMPLES:-100}" --seed "${ST_SEED:-7}" --workers 2 --warnings off "$@")
 }
 echo "schemathesis on every /api route (the desk's token) ..."
