@@ -50,6 +50,7 @@ pub async fn cursor_page_figures() {
             order: SortOrder::Asc,
             search: None,
             attributes: Vec::new(),
+            consent: None,
         };
         let (mut by_cursor, mut by_number) = (Vec::new(), Vec::new());
         for _ in 0..RUNS {

@@ -18,6 +18,7 @@ use answerpal::families::{self, add};
 use answerpal::http::Api;
 use answerpal::http::auth::Authenticator;
 use answerpal::runtime::Resources;
+use answerpal::service::consent::ConsentHistory;
 use answerpal::service::uids::{AssignBody, Link};
 use answerpal::store::Table;
 use answerpal::store::memory::MemoryTable;
@@ -76,6 +77,7 @@ fn schemas() -> Result<Map<String, Value>, String> {
     add::<EndUserBody>(&mut found);
     add::<MergeView>(&mut found);
     add::<AssignBody>(&mut found);
+    add::<ConsentHistory>(&mut found);
     add::<Link>(&mut found);
     add::<TicketView>(&mut found);
     add::<MessageView>(&mut found);

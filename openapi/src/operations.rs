@@ -200,6 +200,12 @@ pub fn operation(route: &str) -> Option<Operation> {
                 &[404, 409, 410],
             )
         },
+        "GET /api/EndUsers/{id}/consent" => op(
+            "listConsent",
+            "Every consent change of an end user's UIDs, newest first",
+            &[(200, Json("ConsentHistory"))],
+            &[404, 410],
+        ),
         "POST /api/EndUsers/{id}/anonymize" => Operation {
             headers: &[IdempotencyKey, IfMatch],
             ..op(

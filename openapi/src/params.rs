@@ -60,6 +60,10 @@ fn channel_type() -> Value {
     json!({"type": "string", "enum": ["Email", "SMS", "WhatsApp", "Webchat", "Phone"]})
 }
 
+fn consent() -> Value {
+    json!({"type": "string", "enum": ["unknown", "optedIn", "optedOut"]})
+}
+
 const fn param(name: &'static str, schema: fn() -> Value, description: &'static str) -> Param {
     Param {
         name,
@@ -87,6 +91,11 @@ pub(crate) const LIST: &[Param] = &[
         "search",
         text,
         "A case-insensitive substring of the names, company, customerRef or a UID.",
+    ),
+    param(
+        "consent",
+        consent,
+        "Only end users holding at least one UID with this consent.",
     ),
     param(
         "cursor",

@@ -10,15 +10,20 @@ use answerpal::domain::{TenantId, Timestamp};
 use answerpal::store::{self, Table};
 use answerpal::vault::Vault;
 
-/// The end user the committed `events/` expect: ID 1000 of tenant 1, with UIDs 1001 and 1002,
-/// written as the services write a new end user (its index items in the same transaction).
+/// The end user the committed `events/` expect: ID 1000 of tenant 1, with UIDs 1001 and 1002
+/// (the phone opted in, then out by a Twilio STOP), written as the services write a new end user (its index items in the same transaction).
 pub async fn seed_example_end_user(table: &dyn Table) {
     let user: EndUser = serde_json::from_value(serde_json::json!({
         "endUserID": 1000, "firstname": "Jane", "lastname": "Doe", "customerRef": "ERP-3049353",
         "customerType": "Customer", "country": "BE", "lang": "nl",
         "uids": [
             {"endUserUIDID": 1001, "uidType": "Email", "uid": "jane@example.com", "isPrimary": true},
-            {"endUserUIDID": 1002, "uidType": "Phone", "uid": "+32470000000", "isPrimary": false}
+            {"endUserUIDID": 1002, "uidType": "Phone", "uid": "+32470000000", "isPrimary": false,
+             "consentHistory": [
+                {"status": "optedIn", "at": "2026-11-22T10:15:30Z", "source": "api"},
+                {"status": "optedOut", "at": "2026-11-23T08:00:00Z",
+                 "source": "twilio:SM0123456789abcdef0123456789abcdef"}
+             ]}
         ],
         "createdAt": "2026-11-22T10:15:30Z", "updatedAt": "2026-11-22T10:15:30Z", "version": 1
     }))

@@ -1,6 +1,6 @@
 //! DynamoDB calls per operation, counted by an SDK interceptor, against the budget:
 //! GET by id 1, create 1, byUid at most 2, assign/PUT/DELETE at most 2, a list page at most 2
-//! (by page number or by cursor);
+//! (by page number or by cursor), the consent history 1;
 //! the tenant account, ticket, webhook and lifecycle operations as their tests say.
 
 use answerpal_testkit::TestApi;
@@ -104,6 +104,9 @@ async fn each_operation_stays_within_its_call_budget() {
     assert_eq!(next.body["items"].as_array().map(Vec::len), Some(10));
     assert_eq!(calls(), 2, "cursor page (the next)");
 
+    assert_eq!(api.get(&format!("{path}/consent"), 1).await.status, 200);
+    assert_eq!(calls(), 1, "consent history");
+
     assert_eq!(api.delete(&path, 1).await.status, 204);
     assert_eq!(calls(), 2, "DELETE");
 }
@@ -163,7 +166,7 @@ async fn each_account_operation_stays_within_its_call_budget() {
     assert_eq!(calls(), 1, "channel DELETE");
 }
 
-/// Webhooks: a new sender at most 2, a known sender with an open ticket at most 3, a
+/// Webhooks: a new sender at most 2, a known sender with an open ticket at most 3 (a STOP too), a
 /// redelivery at most 3; tickets list at most 2 (by page number or by cursor), ticket GET 1, PUT
 /// at most 2, a messages page at most 2.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,6 +178,13 @@ async fn each_ticket_and_webhook_operation_stays_within_its_call_budget() {
         [
             ("From", "+32470313131"),
             ("Body", "hello"),
+            ("MessageSid", sid),
+        ]
+    };
+    let stop = |sid: &'static str| {
+        [
+            ("From", "+32470313131"),
+            ("Body", "STOP"),
             ("MessageSid", sid),
         ]
     };
@@ -202,6 +212,12 @@ async fn each_ticket_and_webhook_operation_stays_within_its_call_budget() {
     );
     // The batch finds the delivery record.
     assert_eq!(calls(), 1, "redelivery (budget 3)");
+    assert_eq!(
+        api.twilio(1, 2, &stop("SM-b3"), "tw-budget").await.status,
+        200
+    );
+    // The batch with the sender; its open ticket and record in one batch; one transaction.
+    assert_eq!(calls(), 3, "a STOP from a known sender (budget 3)");
     let email =
         json!({"from": {"email": "budget@example.com"}, "messageID": "e-1", "textBody": "x"});
     api.put(

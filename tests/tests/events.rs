@@ -8,7 +8,7 @@ use std::sync::Arc;
 use answerpal::config::JwtSettings;
 use answerpal::domain::Secret;
 use answerpal::families::{
-    Customers, EndUserUids, EndUsers, Lifecycle, OpenApi, Tickets, Webhooks,
+    Customers, EndUserUids, EndUsers, Hygiene, Lifecycle, OpenApi, Tickets, Webhooks,
 };
 use answerpal::http::Api;
 use answerpal::http::auth::Authenticator;
@@ -52,6 +52,7 @@ fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
             CursorKey::derived_from(EVENTS_SECRET.as_bytes()),
         )),
         "EndUserLifecycleFunction" => api.mount(Lifecycle::new(table)),
+        "EndUserHygieneFunction" => api.mount(Hygiene::new(table)),
         "EndUserUidsFunction" => api.mount(EndUserUids::new(table)),
         "OpenApiFunction" => api.mount(OpenApi),
         "CustomersFunction" => api.mount(Customers::new(table, Arc::new(events_vault()))),
@@ -160,9 +161,10 @@ fn every_route_has_a_successful_event_and_every_file_is_listed() {
 }
 
 /// The functions of template.yaml that serve API routes, as [`function_api`] builds them.
-const API_FUNCTIONS: [&str; 7] = [
+const API_FUNCTIONS: [&str; 8] = [
     "EndUsersFunction",
     "EndUserLifecycleFunction",
+    "EndUserHygieneFunction",
     "EndUserUidsFunction",
     "OpenApiFunction",
     "CustomersFunction",

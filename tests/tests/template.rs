@@ -104,6 +104,7 @@ fn only_the_functions_that_need_them_may_use_the_secrets_key() {
     for name in [
         "EndUsersFunction",
         "EndUserLifecycleFunction",
+        "EndUserHygieneFunction",
         "EndUserUidsFunction",
         "OpenApiFunction",
         "ChangeEventsFunction",

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::TenantId;
 use super::Timestamp;
-use super::end_user::EndUser;
+use super::consent::ConsentStatus;
+use super::end_user::{EndUser, StoredUid};
 use super::ticket::{Ticket, TicketStatus};
 use super::uid::UidType;
 
@@ -24,6 +25,7 @@ pub enum ChangeKind {
     EndUserAnonymized,
     UidLinked,
     UidUnlinked,
+    UidConsentChanged,
     TicketCreated,
     TicketUpdated,
 }
@@ -48,6 +50,9 @@ pub struct Change {
     pub end_user_uid_id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uid_type: Option<UidType>,
+    /// A UID's consent after the change (`UidConsentChanged`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentStatus>,
     #[serde(rename = "sourceEndUserID", skip_serializing_if = "Option::is_none")]
     pub source_end_user_id: Option<u64>,
     #[serde(rename = "targetEndUserID", skip_serializing_if = "Option::is_none")]
@@ -88,6 +93,7 @@ impl Change {
             changed_fields: Vec::new(),
             end_user_uid_id: None,
             uid_type: None,
+            consent: None,
             source_end_user_id: None,
             target_end_user_id: None,
             merge_id: None,
@@ -99,8 +105,8 @@ impl Change {
 }
 
 /// The events of an end user going from `before` to `after` (`None`: not there): created,
-/// deleted or updated (with the names of the fields that changed), and each UID linked or
-/// unlinked on the way.
+/// deleted or updated (with the names of the fields that changed), each UID linked or unlinked
+/// on the way, and each UID whose consent changed.
 pub fn of_end_user(
     tenant: TenantId,
     before: Option<&EndUser>,
@@ -147,7 +153,46 @@ pub fn of_end_user(
             .filter(|uid| !old.contains(uid))
             .map(|uid| uid_change(ChangeKind::UidLinked, uid)),
     );
+    changes.extend(
+        consent_changes(before, after).map(|(uid_id, uid_type, status)| Change {
+            end_user_uid_id: Some(uid_id),
+            uid_type: Some(uid_type),
+            consent: Some(status),
+            ..Change::of(
+                ChangeKind::UidConsentChanged,
+                tenant,
+                id,
+                version,
+                now,
+                Some(uid_id),
+            )
+        }),
+    );
     changes
+}
+
+/// Each UID of `after` whose consent differs from what `before` held of the same address
+/// (`unknown` for an address it did not hold).
+fn consent_changes<'a>(
+    before: Option<&'a EndUser>,
+    after: Option<&'a EndUser>,
+) -> impl Iterator<Item = (u64, UidType, ConsentStatus)> + 'a {
+    let held_before = move |uid: &StoredUid| {
+        before
+            .and_then(|b| {
+                b.uids.iter().find(|old| {
+                    old.id == uid.id && old.uid_type == uid.uid_type && old.uid == uid.uid
+                })
+            })
+            .map_or(ConsentStatus::Unknown, |old| old.consent().status)
+    };
+    after
+        .into_iter()
+        .flat_map(|a| a.uids.iter())
+        .filter_map(move |uid| {
+            let status = uid.consent().status;
+            (status != held_before(uid)).then_some((uid.id, uid.uid_type, status))
+        })
 }
 
 /// The fields of the end user's answer that differ, but its `updatedAt`.
@@ -282,6 +327,37 @@ mod tests {
             changes[0].occurred_at,
         );
         assert_eq!(again, changes, "the same change, the same events and IDs");
+    }
+
+    #[test]
+    fn a_consent_change_is_announced_once_per_uid_and_only_when_it_changes() {
+        use crate::domain::consent::{ConsentChange, ConsentStatus};
+        let before = user(serde_json::json!({"uids": [
+            {"uidType": "Phone", "uid": "+32470000001"},
+            {"uidType": "Email", "uid": "c@example.com", "consent": "optedIn"}
+        ]}));
+        let created = of_end_user(tenant(), None, Some(&before), Timestamp::now());
+        let kinds: Vec<ChangeKind> = created.iter().map(|c| c.detail_type).collect();
+        use ChangeKind::*;
+        assert_eq!(
+            kinds,
+            [EndUserCreated, UidLinked, UidLinked, UidConsentChanged]
+        );
+        assert_eq!(created[3].consent, Some(ConsentStatus::OptedIn));
+        assert_eq!(created[3].end_user_uid_id, Some(before.uids[1].id));
+
+        let mut after = before.next_version(Timestamp::now());
+        let phone = after.uids[0].as_uid();
+        let stop = ConsentChange::by_twilio(ConsentStatus::OptedOut, "SM1", Timestamp::now());
+        assert!(after.set_consent(&phone, stop.clone()));
+        assert!(!after.set_consent(&phone, stop), "the same status again");
+        let changes = of_end_user(tenant(), Some(&before), Some(&after), Timestamp::now());
+        let kinds: Vec<ChangeKind> = changes.iter().map(|c| c.detail_type).collect();
+        assert_eq!(kinds, [EndUserUpdated, UidConsentChanged]);
+        assert_eq!(changes[1].consent, Some(ConsentStatus::OptedOut));
+        assert_eq!(changes[1].uid_type, Some(UidType::Phone));
+        let unchanged = of_end_user(tenant(), Some(&after), Some(&after), Timestamp::now());
+        assert!(unchanged.iter().all(|c| c.detail_type != UidConsentChanged));
     }
 
     #[test]

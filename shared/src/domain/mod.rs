@@ -1,6 +1,7 @@
 //! Domain types: each validates on construction, so a value that exists is valid.
 
 pub mod change;
+pub mod consent;
 pub mod customer;
 pub mod end_user;
 pub mod errors;

@@ -5,6 +5,7 @@
 pub mod customers;
 pub mod end_user_uids;
 pub mod end_users;
+pub mod hygiene;
 mod keyed;
 pub mod lifecycle;
 pub mod openapi;
@@ -26,6 +27,7 @@ pub use customers::Customers;
 pub use end_user_uids::EndUserUids;
 pub use end_users::BULK_IN_FLIGHT;
 pub use end_users::EndUsers;
+pub use hygiene::Hygiene;
 pub use lifecycle::Lifecycle;
 pub use openapi::OpenApi;
 pub use tickets::Tickets;
@@ -68,6 +70,7 @@ pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
             resources.cursors.clone(),
         ))
         .mount(Lifecycle::new(resources.table.clone()))
+        .mount(Hygiene::new(resources.table.clone()))
         .mount(OpenApi)
         .mount(EndUserUids::new(resources.table.clone()))
         .mount(Tickets::new(resources.table.clone()))

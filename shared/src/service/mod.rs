@@ -3,6 +3,7 @@
 pub mod account;
 pub mod anonymize;
 pub mod change_events;
+pub mod consent;
 pub mod end_users;
 pub mod erasure;
 pub mod idempotency;
@@ -49,6 +50,7 @@ mod tests {
                     end_user_id: Some(user.id),
                     uid_type: Some("Webchat".into()),
                     is_primary: None,
+                    consent: None,
                 })
                 .expect("an assign request");
                 uids::assign(&table, tenant, &assign, None)
@@ -86,6 +88,7 @@ mod tests {
             end_user_id: Some(user.id),
             uid_type: Some("Phone".into()),
             is_primary: None,
+            consent: None,
         })
         .expect("an assign request");
         uids::assign(&table, tenant, &assign, None)

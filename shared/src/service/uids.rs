@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::end_users::{load, one_transaction};
 use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::change;
+use crate::domain::consent::{Consent, ConsentChange, ConsentStatus};
 use crate::domain::end_user::{EndUser, MAX_UIDS, StoredUid, primary_ids};
 use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
@@ -26,6 +27,8 @@ pub struct AssignBody {
     pub uid_type: Option<String>,
     #[serde(rename = "isPrimary")]
     pub is_primary: Option<bool>,
+    /// The desk's word on the address: `optedIn` or `optedOut` (SPEC 9).
+    pub consent: Option<String>,
 }
 
 /// An assign request whose fields are present and well-formed; the UID value itself can only be
@@ -36,6 +39,7 @@ pub struct AssignRequest {
     uid_type: UidType,
     raw_uid: String,
     is_primary: bool,
+    consent: Option<ConsentStatus>,
 }
 
 impl AssignRequest {
@@ -69,12 +73,21 @@ impl AssignRequest {
         if body.uid.is_none() {
             errors.add("uid", "is required");
         }
+        let consent = match body.consent.as_deref().map(ConsentStatus::parse_desk) {
+            Some(Ok(status)) => Some(status),
+            Some(Err(message)) => {
+                errors.add("consent", message);
+                None
+            }
+            None => None,
+        };
         match (uid_type, body.uid) {
             (Some(uid_type), Some(raw_uid)) if errors.is_empty() => Ok(AssignRequest {
                 end_user_id,
                 uid_type,
                 raw_uid,
                 is_primary: body.is_primary.unwrap_or(false),
+                consent,
             }),
             _ => Err(ApiError::Validation(errors)),
         }
@@ -87,6 +100,7 @@ impl AssignRequest {
             uid_type: uid.uid_type(),
             raw_uid: uid.value().to_owned(),
             is_primary: false,
+            consent: None,
         }
     }
 }
@@ -106,6 +120,7 @@ pub struct Link {
     pub uid: String,
     #[serde(rename = "isPrimary")]
     pub is_primary: bool,
+    pub consent: Consent,
 }
 
 pub enum Assigned {
@@ -127,6 +142,7 @@ fn link(user: &EndUser, uid: &Uid, message: Option<&'static str>) -> Result<Link
         uid_type: stored.uid_type,
         uid: stored.uid.clone(),
         is_primary: primary_ids(&user.uids).contains(&stored.id),
+        consent: stored.consent(),
     })
 }
 
@@ -141,15 +157,21 @@ pub async fn assign(
         let uid = Uid::parse(request.uid_type, &request.raw_uid, current.country)
             .map_err(|m| ApiError::Validation(FieldErrors::single("uid", m)))?;
         let now = Timestamp::now();
+        let consent = request.consent.map(|s| ConsentChange::by_desk(s, now));
         if let Some(existing) = current.find_uid(&uid) {
             let message = Some("The UID is already linked to this end user.");
-            if !request.is_primary || existing.marked_primary {
+            let mut next = current.next_version(now);
+            if request.is_primary {
+                next.mark_primary(existing.id);
+            }
+            if let Some(consent) = consent {
+                next.set_consent(&uid, consent);
+            }
+            if next.uids == current.uids {
                 return Ok(Step::Done(Assigned::Existing(link(
                     &current, &uid, message,
                 )?)));
             }
-            let mut next = current.next_version(now);
-            next.mark_primary(existing.id);
             let tx = one_transaction(store::end_user::changes(
                 tenant,
                 Some(&current),
@@ -164,12 +186,16 @@ pub async fn assign(
         }
 
         let mut block = IdBlock::for_existing_end_user();
-        let Some(next) = with_new_uid(&current, &uid, request.is_primary, &mut block, now)? else {
+        let Some(mut next) = with_new_uid(&current, &uid, request.is_primary, &mut block, now)?
+        else {
             return Err(ApiError::Validation(FieldErrors::single(
                 "uid",
                 format!("the end user already holds {MAX_UIDS} UIDs, the most allowed"),
             )));
         };
+        if let Some(consent) = consent {
+            next.set_consent(&uid, consent);
+        }
         let paths = HashMap::from([(uid.clone(), "uid".to_string())]);
         let tx = one_transaction(store::end_user::changes(
             tenant,
@@ -202,12 +228,7 @@ pub(super) fn with_new_uid(
         .next_id()
         .ok_or_else(|| ApiError::Internal("empty ID block".into()))?;
     let mut next = current.next_version(now);
-    next.uids.push(StoredUid {
-        id,
-        uid_type: uid.uid_type(),
-        uid: uid.value().to_owned(),
-        marked_primary: false,
-    });
+    next.uids.push(StoredUid::new(id, uid, false));
     next.uids.sort_by_key(|u| u.id);
     if primary {
         next.mark_primary(id);

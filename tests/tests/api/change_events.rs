@@ -19,7 +19,7 @@ on_both_stores!(
 
 /// Every outbox item of the table: its partition and its events, oldest first by the end user's
 /// version.
-async fn outbox(api: &TestApi) -> Vec<(String, Vec<Value>)> {
+pub async fn outbox(api: &TestApi) -> Vec<(String, Vec<Value>)> {
     let mut items: Vec<(String, Vec<Value>)> = api
         .raw_items()
         .await

@@ -33,6 +33,7 @@ mod change_events;
 mod channels;
 mod concurrency;
 mod conditional;
+mod consent;
 mod create;
 mod cursor_paging;
 mod delete;

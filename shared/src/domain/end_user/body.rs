@@ -41,6 +41,8 @@ pub struct UidEntry {
     pub is_primary: Option<bool>,
     #[serde(rename = "markAsDeleted")]
     pub mark_as_deleted: Option<bool>,
+    /// The desk's word on the address: `optedIn` or `optedOut` (SPEC 9).
+    pub consent: Option<String>,
 }
 
 impl UidEntry {

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use super::attributes::{self, Attributes};
 use super::{StoredUid, display_name};
 use crate::domain::Timestamp;
+use crate::domain::consent::ConsentStatus;
 use crate::domain::page::{PageRequest, SortOrder};
 
 /// A page of the tenant's end users, sorted and searched.
@@ -17,6 +18,8 @@ pub struct ListQuery {
     pub search: Option<String>,
     /// `attributes.<key>=<value>`: each key's value in string form, all of them.
     pub attributes: Vec<(String, String)>,
+    /// `consent=`: end users holding at least one UID with this consent.
+    pub consent: Option<ConsentStatus>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +124,9 @@ pub fn select_page(mut summaries: Vec<EndUserSummary>, query: &ListQuery) -> (Ve
     }
     if !query.attributes.is_empty() {
         summaries.retain(|s| attributes::matches(&s.attributes, &query.attributes));
+    }
+    if let Some(wanted) = query.consent {
+        summaries.retain(|s| s.uids.iter().any(|u| u.consent().status == wanted));
     }
     summaries.sort_by_cached_key(|s| (s.sort_value(query.sort_by), s.id));
     if query.order == SortOrder::Desc {

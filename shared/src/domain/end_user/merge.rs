@@ -371,12 +371,13 @@ pub(super) mod tests {
         assert!(errors.contains("customerRef"));
         let (mut target, source) = pair();
         for n in 0..49 {
-            target.uids.push(StoredUid {
-                id: 10_000 + n,
-                uid_type: crate::domain::uid::UidType::External,
-                uid: format!("x{n}"),
-                marked_primary: false,
-            });
+            let uid = crate::domain::uid::Uid::parse(
+                crate::domain::uid::UidType::External,
+                &format!("x{n}"),
+                None,
+            )
+            .expect("a UID");
+            target.uids.push(StoredUid::new(10_000 + n, &uid, false));
         }
         let errors = fold(&target, &source, 9, None, now()).expect_err("too many UIDs");
         assert!(errors.contains("uids"));

@@ -25,6 +25,7 @@ pub use unmerge::{ERASED, Unfolded, unfold};
 pub use view::{EndUserView, UidView};
 
 use super::Timestamp;
+use super::consent::{self, Consent, ConsentChange, ConsentEntry};
 use super::fields::{CountryCode, CustomerType};
 use super::uid::{Uid, UidType};
 
@@ -41,11 +42,39 @@ pub struct StoredUid {
     /// Marked primary by a caller. The effective primary is derived: see [`primary_ids`].
     #[serde(rename = "isPrimary")]
     pub marked_primary: bool,
+    /// Its consent changes, oldest first (SPEC 9): they travel with the UID through merge and
+    /// undo, and go with it when it is unlinked or its value changes (another address).
+    #[serde(
+        rename = "consentHistory",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub consent_history: Vec<ConsentChange>,
 }
 
 impl StoredUid {
+    /// A UID not yet given any consent.
+    pub fn new(id: u64, uid: &Uid, marked_primary: bool) -> Self {
+        StoredUid {
+            id,
+            uid_type: uid.uid_type(),
+            uid: uid.value().to_owned(),
+            marked_primary,
+            consent_history: Vec::new(),
+        }
+    }
+
     pub fn as_uid(&self) -> Uid {
         Uid::from_stored(self.uid_type, self.uid.clone())
+    }
+
+    pub fn consent(&self) -> Consent {
+        consent::current(&self.consent_history)
+    }
+
+    /// Records `change` of its consent; `false` when it holds that status already.
+    pub fn set_consent(&mut self, change: ConsentChange) -> bool {
+        consent::record(&mut self.consent_history, change)
     }
 
     fn matches(&self, uid: &Uid) -> bool {
@@ -175,6 +204,35 @@ impl EndUser {
             updated_at: now,
             ..self.clone()
         }
+    }
+
+    /// Records `change` of the consent of its UID `uid`; `false` when it does not hold `uid` or
+    /// holds it with that status already.
+    pub fn set_consent(&mut self, uid: &Uid, change: ConsentChange) -> bool {
+        self.uids
+            .iter_mut()
+            .find(|u| u.matches(uid))
+            .is_some_and(|held| held.set_consent(change))
+    }
+
+    /// Every consent change of its UIDs, newest first.
+    pub fn consent_entries(&self) -> Vec<ConsentEntry> {
+        let mut entries: Vec<ConsentEntry> = self
+            .uids
+            .iter()
+            .flat_map(|uid| {
+                uid.consent_history.iter().rev().map(|change| ConsentEntry {
+                    uid_type: uid.uid_type,
+                    uid: uid.uid.clone(),
+                    status: change.status,
+                    at: change.at,
+                    source: change.source.clone(),
+                })
+            })
+            .collect();
+        // Stable: one UID's changes of the same second stay newest first.
+        entries.sort_by_key(|entry| std::cmp::Reverse(entry.at));
+        entries
     }
 
     /// Marks `id` primary and unmarks the other UIDs of its type.

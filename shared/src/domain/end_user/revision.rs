@@ -58,7 +58,7 @@ pub fn create(
             ..e.clone()
         })
         .collect();
-    let uid_paths = apply_uid_entries(&mut user, &entries, block, &mut errors);
+    let uid_paths = apply_uid_entries(&mut user, &entries, block, now, &mut errors);
     errors.into_result(Revision { user, uid_paths })
 }
 
@@ -76,7 +76,7 @@ pub fn update(
         attributes::merge(&mut user.attributes, given, &mut errors);
     }
     let uid_paths = match &body.uids {
-        Some(entries) => apply_uid_entries(&mut user, entries, block, &mut errors),
+        Some(entries) => apply_uid_entries(&mut user, entries, block, now, &mut errors),
         None => HashMap::new(),
     };
     if user != *current {

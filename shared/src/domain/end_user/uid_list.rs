@@ -6,21 +6,23 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{EndUser, MAX_UIDS, StoredUid, UidEntry};
-use crate::domain::MAX_ID;
+use crate::domain::consent::{ConsentChange, ConsentStatus};
 use crate::domain::errors::FieldErrors;
 use crate::domain::fields::CountryCode;
 use crate::domain::ids::IdBlock;
 use crate::domain::uid::{Uid, UidType};
+use crate::domain::{MAX_ID, Timestamp};
 
-/// Applies `entries` to `user`'s UIDs, giving new ones IDs from `block`. Returns the request path
-/// of each UID value an entry brought in; on any error `user` keeps its UIDs.
+/// Applies `entries` to `user`'s UIDs at `now`, giving new ones IDs from `block`. Returns the
+/// request path of each UID value an entry brought in; on any error `user` keeps its UIDs.
 pub(super) fn apply_uid_entries(
     user: &mut EndUser,
     entries: &[UidEntry],
     block: &mut IdBlock,
+    now: Timestamp,
     errors: &mut FieldErrors,
 ) -> HashMap<Uid, String> {
-    let mut list = UidList::new(user, entries, errors);
+    let mut list = UidList::new(user, entries, now, errors);
     list.apply_entries_by_id();
     list.apply_entries_without_id();
     list.check_each_value_held_once();
@@ -49,14 +51,22 @@ struct UidList<'a> {
     uids: Vec<(StoredUid, Origin)>,
     /// Each value named by an entry, with the first entry naming it.
     named: HashMap<Uid, usize>,
+    /// When the consent an entry sets was given.
+    now: Timestamp,
     errors: &'a mut FieldErrors,
 }
 
 impl<'a> UidList<'a> {
-    fn new(user: &EndUser, entries: &'a [UidEntry], errors: &'a mut FieldErrors) -> Self {
+    fn new(
+        user: &EndUser,
+        entries: &'a [UidEntry],
+        now: Timestamp,
+        errors: &'a mut FieldErrors,
+    ) -> Self {
         UidList {
             entries,
             country: user.country,
+            now,
             uids: user
                 .uids
                 .iter()
@@ -100,6 +110,18 @@ impl<'a> UidList<'a> {
         Some(uid)
     }
 
+    /// The consent entry `i` sets, if any (the desk's: `optedIn` or `optedOut`).
+    fn entry_consent(&mut self, i: usize) -> Option<ConsentChange> {
+        let raw = self.entries[i].consent.as_deref()?;
+        match ConsentStatus::parse_desk(raw) {
+            Ok(status) => Some(ConsentChange::by_desk(status, self.now)),
+            Err(message) => {
+                self.errors.add(format!("uids[{i}].consent"), message);
+                None
+            }
+        }
+    }
+
     /// Entries naming an existing UID change it (absent fields keep their value) or delete it.
     fn apply_entries_by_id(&mut self) {
         let entries = self.entries;
@@ -129,12 +151,20 @@ impl<'a> UidList<'a> {
             let Some(uid) = self.entry_uid(i, uid_type, Some(&raw)) else {
                 continue;
             };
+            let consent = self.entry_consent(i);
             let (stored, origin) = &mut self.uids[pos];
+            if stored.as_uid() != uid {
+                // Another address: what was said of the old one does not hold for it.
+                stored.consent_history.clear();
+            }
             stored.uid_type = uid.uid_type();
             stored.uid = uid.value().to_owned();
             *origin = Origin::Entry(i);
             if let Some(primary) = entry.is_primary {
                 stored.marked_primary = primary;
+            }
+            if let Some(consent) = consent {
+                stored.set_consent(consent);
             }
         }
     }
@@ -151,6 +181,7 @@ impl<'a> UidList<'a> {
             let Some(uid) = self.entry_uid(i, uid_type, entry.uid.as_deref()) else {
                 continue;
             };
+            let consent = self.entry_consent(i);
             let held = self.uids.iter().position(|(u, _)| u.matches(&uid));
             match (held, entry.deletes()) {
                 (Some(pos), true) => {
@@ -163,16 +194,17 @@ impl<'a> UidList<'a> {
                     if let Some(primary) = entry.is_primary {
                         stored.marked_primary = primary;
                     }
+                    if let Some(consent) = consent {
+                        stored.set_consent(consent);
+                    }
                 }
-                (None, false) => self.uids.push((
-                    StoredUid {
-                        id: 0,
-                        uid_type: uid.uid_type(),
-                        uid: uid.value().to_owned(),
-                        marked_primary: entry.marks_primary(),
-                    },
-                    Origin::Entry(i),
-                )),
+                (None, false) => {
+                    let mut new = StoredUid::new(0, &uid, entry.marks_primary());
+                    if let Some(consent) = consent {
+                        new.set_consent(consent);
+                    }
+                    self.uids.push((new, Origin::Entry(i)));
+                }
             }
         }
     }

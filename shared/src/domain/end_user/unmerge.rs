@@ -51,11 +51,17 @@ pub fn unfold(
     }
     next.merged_from
         .retain(|id| *id != record.source_id && !record.repointed.contains(id));
-    let restored = EndUser {
+    let mut restored = EndUser {
         version: source_version + 1,
         updated_at: now,
         ..source.clone()
     };
+    // Consent travels with its UID: what was said on the target since the merge comes back.
+    for uid in restored.uids.iter_mut() {
+        if let Some(held) = target.uids.iter().find(|t| t.id == uid.id) {
+            uid.consent_history = held.consent_history.clone();
+        }
+    }
     Ok(Unfolded {
         target: next,
         source: restored,

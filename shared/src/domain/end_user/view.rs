@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::{Attributes, EndUser, Erasure, StoredUid, display_name, primary_ids};
 use crate::domain::Timestamp;
+use crate::domain::consent::Consent;
 use crate::domain::fields::{CountryCode, CustomerType};
 use crate::domain::uid::UidType;
 
@@ -50,6 +51,7 @@ pub struct UidView {
     pub uid: String,
     #[serde(rename = "isPrimary")]
     pub is_primary: bool,
+    pub consent: Consent,
 }
 
 impl EndUser {
@@ -97,5 +99,6 @@ pub(super) fn uid_view(uid: &StoredUid, is_primary: bool) -> UidView {
         uid_type: uid.uid_type,
         uid: uid.uid.clone(),
         is_primary,
+        consent: uid.consent(),
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
 
+use crate::domain::consent::ConsentStatus;
 use crate::domain::customer::ChannelType;
 use crate::domain::end_user::{self, EndUser, EndUserBody, ListQuery, SORT_FIELDS};
 use crate::domain::errors::FieldErrors;
@@ -122,12 +123,16 @@ fn list_query(query: &QueryParams) -> Result<ListQuery, ApiError> {
             Err(message) => errors.add(format!("attributes.{key}"), message),
         }
     }
+    let consent = query.read("consent", &mut errors, None, |raw| {
+        raw.map(ConsentStatus::parse_filter).transpose()
+    });
     Ok(errors.into_result(ListQuery {
         page,
         sort_by,
         order,
         search,
         attributes,
+        consent,
     })?)
 }
 

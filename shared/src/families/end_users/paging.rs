@@ -56,14 +56,18 @@ impl CursorPaging {
 
 /// The cursor paging of `GET /api/EndUsers?cursor=...` (`cursor=` empty for the first page),
 /// `None` without `cursor`. It lists by `endUserID` only: `search`, another `sortBy`,
-/// `pageNumber` and attribute filters are 400s beside it, as is a cursor of another order.
+/// `pageNumber`, attribute and consent filters are 400s beside it, as is a cursor of another order.
 pub(super) fn end_user_cursor(
     query: &QueryParams,
     cursors: &CursorKey,
     tenant: TenantId,
 ) -> Result<Option<CursorPaging>, ApiError> {
     let attributes = query.prefixed("attributes.").next().is_some();
-    let filters = attributes.then_some("attributes").into_iter().collect();
+    let consent = query.all("consent").next().is_some();
+    let filters = [(attributes, "attributes"), (consent, "consent")]
+        .into_iter()
+        .filter_map(|(given, name)| given.then_some(name))
+        .collect();
     let list = List {
         name: "endusers".into(),
         sort_field: SORT_FIELDS[0].0,

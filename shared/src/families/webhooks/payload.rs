@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::Op;
 use crate::domain::Timestamp;
+use crate::domain::consent::{self, ConsentChange};
 use crate::domain::customer::ChannelType;
 use crate::domain::errors::FieldErrors;
 use crate::domain::uid::{Uid, UidType};
@@ -152,15 +153,20 @@ fn twilio_message(params: &[(String, String)]) -> Result<Inbound, ApiError> {
         return Err(invalid(errors));
     };
     errors.into_result(()).map_err(invalid)?;
+    let text = field("Body").unwrap_or_default().to_owned();
+    let received_at = Timestamp::now();
+    let consent = consent::from_twilio(field("OptOutType"), &text)
+        .map(|status| ConsentChange::by_twilio(status, &provider_message_id, received_at));
     Ok(Inbound {
         from: sender.value().to_owned(),
         sender,
         display_name: field("ProfileName").map(str::to_owned),
         email: None,
         provider_message_id,
-        text: field("Body").unwrap_or_default().to_owned(),
+        text,
         subject: None,
-        received_at: Timestamp::now(),
+        received_at,
+        consent,
     })
 }
 
@@ -213,6 +219,7 @@ fn email_message(payload: &EmailPayload) -> Result<Inbound, ApiError> {
         text: payload.text_body.clone().unwrap_or_default(),
         subject: payload.subject.clone().filter(|s| !s.trim().is_empty()),
         received_at,
+        consent: None,
     })
 }
 
@@ -271,6 +278,7 @@ fn webchat_message(payload: &WebchatPayload) -> Result<Inbound, ApiError> {
         text,
         subject: None,
         received_at: Timestamp::now(),
+        consent: None,
     })
 }
 

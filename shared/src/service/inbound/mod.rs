@@ -17,6 +17,7 @@ use self::lead::new_lead;
 use super::uids;
 use super::unit_of_work::{self, Exhausted, Notes, Plan, Step};
 use crate::domain::change::{self, Change, ChangeKind};
+use crate::domain::consent::ConsentChange;
 use crate::domain::customer::{Channel, Settings};
 use crate::domain::end_user::EndUser;
 use crate::domain::ids::IdBlock;
@@ -43,6 +44,9 @@ pub struct Inbound {
     pub text: String,
     pub subject: Option<String>,
     pub received_at: Timestamp,
+    /// What the message says of the sender's consent (a Twilio STOP or START), recorded in the
+    /// same write as the message.
+    pub consent: Option<ConsentChange>,
 }
 
 /// Records `inbound` on `channel` of `tenant` (whose settings give a new ticket its
@@ -97,7 +101,8 @@ struct Request<'a> {
 struct Known {
     /// Its open ticket on the channel, with the ticket's message count.
     open_ticket: Option<open_ticket::Open>,
-    /// The end user itself, read only when a free e-mail is to be linked to it.
+    /// The end user itself, read only when it is to change: a free e-mail linked to it, or the
+    /// consent of the sender's UID.
     record: Option<EndUser>,
 }
 
@@ -122,16 +127,12 @@ async fn plan(
         // The new ticket's record proves its block.
         None => IdBlock::for_new_end_user(),
     };
-    let record = sender.known.as_ref().and_then(|k| k.record.as_ref());
-    if let (Some(record), Some(email)) = (record, &sender.free_email) {
-        changes.extend(link_email(
-            &mut tx,
-            request.tenant,
-            record,
-            email,
-            &mut block,
-            now,
-        )?);
+    if let Some(record) = sender.known.as_ref().and_then(|k| k.record.as_ref()) {
+        let revision = Revision {
+            free_email: sender.free_email.as_ref(),
+            consent: request.inbound.consent.as_ref(),
+        };
+        changes.extend(revise(&mut tx, request, record, revision, &mut block, now)?);
     }
     let (message, ticket_change) = add_message(&mut tx, request, &sender, &mut block, &notes)?;
     changes.push(ticket_change);
@@ -190,7 +191,8 @@ async fn resolve(
         .clone()
         .filter(|email| holder_of(email).is_none());
     if let Some(id) = holder_of(&inbound.sender) {
-        let known = read_known(table, request, id, free_email.is_some()).await?;
+        let changing = free_email.is_some() || inbound.consent.is_some();
+        let known = read_known(table, request, id, changing).await?;
         tx.push(uid_index::held(tenant, &inbound.sender, id));
         return Ok(Sender {
             end_user_id: id,
@@ -199,7 +201,10 @@ async fn resolve(
         });
     }
     let mut block = IdBlock::for_new_end_user();
-    let revision = new_lead(inbound, free_email.as_ref(), &mut block, now)?;
+    let mut revision = new_lead(inbound, free_email.as_ref(), &mut block, now)?;
+    if let Some(consent) = &inbound.consent {
+        revision.user.set_consent(&inbound.sender, consent.clone());
+    }
     let writes = crate::store::end_user::created(tenant, &revision, &block, now)?;
     // A UID taken meanwhile is a lost race here, not a conflict: the next attempt finds its
     // holder.
@@ -256,16 +261,15 @@ fn add_message(
     Ok((message, event))
 }
 
-/// The sender's open ticket on the channel, and its end user when an e-mail is to be linked to
-/// it: one read.
+/// The sender's open ticket on the channel, and its end user when it is to change: one read.
 async fn read_known(
     table: &dyn Table,
     request: &Request<'_>,
     id: u64,
-    linking: bool,
+    changing: bool,
 ) -> Result<Known, ApiError> {
     let guard = open_ticket::key(request.tenant, id, request.channel.id);
-    if !linking {
+    if !changing {
         let open_ticket = table
             .get(&guard)
             .await?
@@ -292,23 +296,42 @@ async fn read_known(
     })
 }
 
-/// Links the free `email` to `record` in `tx`, under an ID of `block`, answering the events of
-/// that; an end user that holds the most UIDs allowed keeps them as they are.
-fn link_email(
+/// What a message changes of its sender's end user.
+struct Revision<'a> {
+    /// A web chat's e-mail no one holds, to link.
+    free_email: Option<&'a Uid>,
+    /// The consent of the sender's UID.
+    consent: Option<&'a ConsentChange>,
+}
+
+/// `record` as the message changes it, in `tx` with its events: the free e-mail linked under an
+/// ID of `block` (unless it holds the most UIDs allowed), the sender's consent set. Nothing when
+/// that changes nothing (a STOP from an address opted out already).
+fn revise(
     tx: &mut Transaction,
-    tenant: TenantId,
+    request: &Request<'_>,
     record: &EndUser,
-    email: &Uid,
+    revision: Revision<'_>,
     block: &mut IdBlock,
     now: Timestamp,
 ) -> Result<Vec<Change>, ApiError> {
-    let Some(next) = uids::with_new_uid(record, email, false, block, now)? else {
-        tracing::info!(
-            end_user_id = record.id,
-            "the web chat's e-mail was not linked: too many UIDs"
-        );
+    let tenant = request.tenant;
+    let mut next = record.next_version(now);
+    if let Some(email) = revision.free_email {
+        match uids::with_new_uid(record, email, false, block, now)? {
+            Some(linked) => next = linked,
+            None => tracing::info!(
+                end_user_id = record.id,
+                "the web chat's e-mail was not linked: too many UIDs"
+            ),
+        }
+    }
+    if let Some(consent) = revision.consent {
+        next.set_consent(&request.inbound.sender, consent.clone());
+    }
+    if next.uids == record.uids {
         return Ok(Vec::new());
-    };
+    }
     // The end user's version and the e-mail's index item are conditions: a change of either
     // since the read is a lost race, and the next attempt reads again.
     let writes = crate::store::end_user::changes(
