@@ -9,6 +9,7 @@ use answerpal::http::Api;
 use answerpal::http::auth::{Authenticator, hs256_token};
 use answerpal::runtime::{Resources, init_text_logs};
 use answerpal::vault::Vault;
+use answerpal::vault::suppression::Suppressions;
 use answerpal_local::Limits;
 use tokio::net::TcpListener;
 
@@ -45,7 +46,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = settings.port.unwrap_or(DEFAULT_PORT);
 
     let (resources, store) = Resources::local(&settings).await?;
-    let resources = resources.with_vault(Vault::from_settings(&settings)?);
+    let resources = resources
+        .with_vault(Vault::from_settings(&settings)?)
+        .with_suppressions(Suppressions::from_settings(&settings)?);
     let auth = Authenticator::new(&settings.jwt)?;
     let api = mount_all(Api::new(auth, settings.public_base_url.clone()), &resources)?;
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;

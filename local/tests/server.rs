@@ -13,6 +13,7 @@ use answerpal::runtime::Resources;
 use answerpal::store::memory::MemoryTable;
 use answerpal::vault::Vault;
 use answerpal::vault::local::LocalKeys;
+use answerpal::vault::suppression::Suppressions;
 use answerpal_local::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -26,8 +27,12 @@ async fn start() -> String {
 async fn start_with(limits: Limits) -> String {
     let auth = Authenticator::new(&JwtSettings::with_secret(SECRET)).expect("auth");
     let key = LocalKeys::generate_base64().expect("a key");
-    let vault = Vault::new(LocalKeys::from_base64(&Secret::new(key)).expect("the key"));
-    let resources = Resources::new(Arc::new(MemoryTable::new())).with_vault(vault);
+    let vault = Vault::new(LocalKeys::from_base64(&Secret::new(key.clone())).expect("the key"));
+    let suppressions =
+        Suppressions::new(LocalKeys::from_base64(&Secret::new(key)).expect("the key"));
+    let resources = Resources::new(Arc::new(MemoryTable::new()))
+        .with_vault(vault)
+        .with_suppressions(suppressions);
     let api = Arc::new(mount_all(Api::new(auth, None), &resources).expect("every family"));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address").to_string();

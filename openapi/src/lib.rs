@@ -24,6 +24,7 @@ use answerpal::store::Table;
 use answerpal::store::memory::MemoryTable;
 use answerpal::vault::Vault;
 use answerpal::vault::local::LocalKeys;
+use answerpal::vault::suppression::Suppressions;
 
 mod composed;
 mod operations;
@@ -195,7 +196,11 @@ fn close(schema: &mut Value) {
 pub fn routes() -> Vec<String> {
     let table: Arc<dyn Table> = Arc::new(MemoryTable::new());
     let key = LocalKeys::from_base64(&Secret::new(LOCAL_KEY)).expect("a local key");
-    let resources = Resources::new(table).with_vault(Vault::new(key));
+    let suppressions =
+        Suppressions::new(LocalKeys::from_base64(&Secret::new(LOCAL_KEY)).expect("a local key"));
+    let resources = Resources::new(table)
+        .with_vault(Vault::new(key))
+        .with_suppressions(suppressions);
     let jwt = JwtSettings::with_secret("the routes only");
     let auth = Authenticator::new(&jwt).expect("HS256 settings");
     let api = families::mount_all(Api::new(auth, None), &resources).expect("every family");

@@ -50,6 +50,10 @@ pub enum ConfigError {
     TwoSecretsKeys,
     #[error("SECRETS_LOCAL_KEY is not a 32-byte key in base64")]
     BadSecretsKey,
+    #[error(
+        "no key for suppression digests: set SUPPRESSION_KMS_KEY_ID (AWS KMS) or SECRETS_LOCAL_KEY"
+    )]
+    MissingSuppressionKey,
     #[error("{name}={value} is not valid: {reason}")]
     Invalid {
         name: &'static str,
@@ -111,8 +115,11 @@ pub struct SecretsSettings {
     /// `KMS_ENDPOINT`: a KMS-compatible endpoint instead of AWS's (moto, for tests).
     pub kms_endpoint: Option<String>,
     /// `SECRETS_LOCAL_KEY`: a base64 AES-256 key that protects the data keys instead of KMS
-    /// (the local server, `sam local invoke`).
+    /// (the local server, `sam local invoke`); without `SUPPRESSION_KMS_KEY_ID`, also the key
+    /// of the suppression digests.
     pub local_key: Option<Secret>,
+    /// `SUPPRESSION_KMS_KEY_ID`: the AWS KMS HMAC key of the suppression digests (SPEC 9).
+    pub suppression_kms_key_id: Option<String>,
 }
 
 /// Everything a process reads from its environment. Blank values count as unset.
@@ -176,6 +183,7 @@ impl Settings {
                 kms_key_id: var("SECRETS_KMS_KEY_ID"),
                 kms_endpoint: var("KMS_ENDPOINT"),
                 local_key: var("SECRETS_LOCAL_KEY").map(Secret::new),
+                suppression_kms_key_id: var("SUPPRESSION_KMS_KEY_ID"),
             },
             public_base_url: var("PUBLIC_BASE_URL").map(|url| url.trim_end_matches('/').to_owned()),
             log_filter: var("RUST_LOG"),

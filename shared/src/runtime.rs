@@ -16,7 +16,7 @@ use crate::bus::EventBridge;
 use crate::config::{ConfigError, Settings};
 use crate::domain::Timestamp;
 use crate::http::Api;
-use crate::http::auth::Authenticator;
+use crate::http::auth::{Authenticator, NoTokens, Tokens};
 use crate::http::cursor::CursorKey;
 use crate::http::router::Family;
 use crate::service::{change_events, erasure, retention};
@@ -24,6 +24,7 @@ use crate::store::dynamodb::{self, Connection, DynamoTable, RecreatingTable};
 use crate::store::memory::MemoryTable;
 use crate::store::{StoreError, Table};
 use crate::vault::Vault;
+use crate::vault::suppression::Suppressions;
 
 /// What a process builds once and its families share.
 #[derive(Clone)]
@@ -33,6 +34,8 @@ pub struct Resources {
     pub vault: Option<Arc<Vault>>,
     /// Signs the cursors of cursor-paged lists.
     pub cursors: CursorKey,
+    /// The suppression digests (SPEC 9), for the families that link or erase addresses.
+    pub suppressions: Option<Arc<Suppressions>>,
 }
 
 impl Resources {
@@ -43,6 +46,7 @@ impl Resources {
             table,
             vault: None,
             cursors: CursorKey::derived_from(&material),
+            suppressions: None,
         }
     }
 
@@ -54,6 +58,11 @@ impl Resources {
 
     pub fn with_vault(mut self, vault: Vault) -> Self {
         self.vault = Some(Arc::new(vault));
+        self
+    }
+
+    pub fn with_suppressions(mut self, suppressions: Suppressions) -> Self {
+        self.suppressions = Some(Arc::new(suppressions));
         self
     }
 
@@ -138,9 +147,24 @@ async fn warm_up(connection: &Connection) {
 pub async fn run_lambda<F: Family>(
     make: impl FnOnce(&Settings, &Resources) -> Result<F, ConfigError>,
 ) -> Result<(), lambda_http::Error> {
+    run_with_tokens(|settings| Authenticator::new(&settings.jwt), make).await
+}
+
+/// [`run_lambda`] for a family whose routes take no bearer token (the webhooks, signed by their
+/// providers): no JWT keys are read, and the JWT code is left out of its binary.
+pub async fn run_signed_lambda<F: Family>(
+    make: impl FnOnce(&Settings, &Resources) -> Result<F, ConfigError>,
+) -> Result<(), lambda_http::Error> {
+    run_with_tokens(|_| Ok(NoTokens), make).await
+}
+
+async fn run_with_tokens<T: Tokens + 'static, F: Family>(
+    tokens: impl FnOnce(&Settings) -> Result<T, ConfigError>,
+    make: impl FnOnce(&Settings, &Resources) -> Result<F, ConfigError>,
+) -> Result<(), lambda_http::Error> {
     let settings = Settings::from_env()?;
     init_json_logs(&settings);
-    let auth = Authenticator::new(&settings.jwt)?;
+    let auth = tokens(&settings)?;
     let table_name = settings.required_table_name()?;
     let (resources, connection) = Resources::dynamodb(&settings, table_name);
     if settings.warm_store_at_init {

@@ -19,7 +19,9 @@ use answerpal::store::dynamodb::{self, CallCounter, DynamoTable};
 use answerpal::store::memory::MemoryTable;
 use answerpal::vault::Vault;
 use answerpal::vault::kms::{self, KmsKeys};
+use answerpal::vault::kms_mac::KmsMac;
 use answerpal::vault::local::LocalKeys;
+use answerpal::vault::suppression::Suppressions;
 use lambda_http::http::HeaderMap;
 
 pub mod conformance;
@@ -100,6 +102,33 @@ pub const TEST_SECRETS_KEY: &str = "dGVzdC1zZWNyZXRzLWtleS0zMi1ieXRlcy1sb25nISE=
 /// A vault on the local key service, [`TEST_SECRETS_KEY`].
 pub fn local_vault() -> Vault {
     Vault::new(LocalKeys::from_base64(&Secret::new(TEST_SECRETS_KEY)).expect("the test key"))
+}
+
+/// Suppression digests under the local key, [`TEST_SECRETS_KEY`] (every store of the suites:
+/// a wrapped or interleaved API digests as the one it wraps).
+pub fn local_suppressions() -> Suppressions {
+    Suppressions::new(LocalKeys::from_base64(&Secret::new(TEST_SECRETS_KEY)).expect("the test key"))
+}
+
+/// A new HMAC key on the local server's KMS and the suppressions on it.
+pub async fn kms_suppressions() -> Suppressions {
+    let client = local_kms();
+    let key = client
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::Hmac256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::GenerateVerifyMac)
+        .send()
+        .await
+        .expect("create an HMAC key on the local server")
+        .key_metadata
+        .expect("key metadata")
+        .key_id;
+    let endpoint = dynamodb_endpoint();
+    Suppressions::new(KmsMac::new(
+        &DynamoSettings::local(&endpoint),
+        Some(&endpoint),
+        &key,
+    ))
 }
 
 /// A vault on another local key than [`TEST_SECRETS_KEY`]: secrets sealed under that one do
@@ -203,7 +232,9 @@ pub fn phone_token(customer_id: u64, channel_id: Option<u64>) -> String {
 /// Every family on `table` with `vault`, tokens verified as `jwt` says.
 pub fn api_on(table: Arc<dyn Table>, vault: Vault, jwt: &JwtSettings) -> Api {
     let auth = Authenticator::new(jwt).expect("test auth settings");
-    let resources = Resources::new(table).with_vault(vault);
+    let resources = Resources::new(table)
+        .with_vault(vault)
+        .with_suppressions(local_suppressions());
     mount_all(Api::new(auth, None), &resources).expect("every family mounts")
 }
 

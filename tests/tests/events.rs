@@ -18,6 +18,7 @@ use answerpal::store::Table;
 use answerpal::store::memory::MemoryTable;
 use answerpal::vault::Vault;
 use answerpal::vault::local::LocalKeys;
+use answerpal::vault::suppression::Suppressions;
 use lambda_http::request::LambdaRequest;
 use serde_json::Value;
 
@@ -42,6 +43,18 @@ fn events_vault() -> Vault {
     Vault::new(LocalKeys::from_base64(&Secret::new(key)).expect("a valid key"))
 }
 
+/// The suppressions of `env.json`'s local key, as `sam local invoke` runs the functions that
+/// link or erase addresses.
+fn events_suppressions() -> Arc<Suppressions> {
+    let text = std::fs::read_to_string(format!("{EVENTS}/env.json")).expect("events/env.json");
+    let env: Value = serde_json::from_str(&text).expect("env.json is JSON");
+    let key = env["EndUsersFunction"]["SECRETS_LOCAL_KEY"]
+        .as_str()
+        .expect("a local key for the end-users function");
+    let keys = LocalKeys::from_base64(&Secret::new(key)).expect("a valid key");
+    Arc::new(Suppressions::new(keys))
+}
+
 /// The API as the Lambda `function` of template.yaml builds it: its own family only.
 fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
     let auth = Authenticator::new(&JwtSettings::with_secret(EVENTS_SECRET)).expect("auth");
@@ -50,14 +63,19 @@ fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
         "EndUsersFunction" => api.mount(EndUsers::new(
             table,
             CursorKey::derived_from(EVENTS_SECRET.as_bytes()),
+            events_suppressions(),
         )),
-        "EndUserLifecycleFunction" => api.mount(Lifecycle::new(table)),
+        "EndUserLifecycleFunction" => api.mount(Lifecycle::new(table, events_suppressions())),
         "EndUserHygieneFunction" => api.mount(Hygiene::new(table)),
-        "EndUserUidsFunction" => api.mount(EndUserUids::new(table)),
+        "EndUserUidsFunction" => api.mount(EndUserUids::new(table, events_suppressions())),
         "OpenApiFunction" => api.mount(OpenApi),
         "CustomersFunction" => api.mount(Customers::new(table, Arc::new(events_vault()))),
         "TicketsFunction" => api.mount(Tickets::new(table)),
-        "WebhooksFunction" => api.mount(Webhooks::new(table, Arc::new(events_vault()))),
+        "WebhooksFunction" => api.mount(Webhooks::new(
+            table,
+            Arc::new(events_vault()),
+            events_suppressions(),
+        )),
         other => panic!("unknown function {other} in events/manifest.json"),
     }
 }

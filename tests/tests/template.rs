@@ -81,6 +81,48 @@ fn kms_grant(name: &str) -> Option<&'static str> {
         .and_then(|(before, _)| before.rsplit_once("- Effect: Allow").map(|(_, g)| g))
 }
 
+/// Suppression digests (SPEC 9): an HMAC key outside the table; the functions that link or
+/// erase addresses may compute MACs with it and nothing else; no other function may use it.
+#[test]
+fn only_the_functions_that_link_or_erase_addresses_may_mac_with_the_suppression_key() {
+    let key = function("SuppressionKey");
+    assert!(key.contains("KeySpec: HMAC_256") && key.contains("KeyUsage: GENERATE_VERIFY_MAC"));
+    let grant = |name: &str| {
+        function(name)
+            .split_once("Resource: !GetAtt SuppressionKey.Arn")
+            .and_then(|(before, _)| before.rsplit_once("- Effect: Allow").map(|(_, g)| g))
+    };
+    let users = [
+        "EndUsersFunction",
+        "EndUserLifecycleFunction",
+        "EndUserUidsFunction",
+        "WebhooksFunction",
+    ];
+    for name in users {
+        let granted = grant(name).unwrap_or_else(|| panic!("{name} has no grant on the key"));
+        assert_eq!(granted.matches("kms:").count(), 1, "{name}: {granted}");
+        assert!(granted.contains("kms:GenerateMac"), "{name}");
+        assert!(function(name).contains("SUPPRESSION_KMS_KEY_ID: !GetAtt SuppressionKey.Arn"));
+    }
+    for name in [
+        "EndUserHygieneFunction",
+        "OpenApiFunction",
+        "ChangeEventsFunction",
+        "CustomersFunction",
+        "TicketsFunction",
+        "RetentionFunction",
+        "ErasureFunction",
+    ] {
+        assert!(grant(name).is_none(), "{name} may not use the key");
+    }
+    assert_eq!(
+        TEMPLATE
+            .matches("Resource: !GetAtt SuppressionKey.Arn")
+            .count(),
+        users.len()
+    );
+}
+
 /// Tenant secrets: a KMS key outside the table; the customers function seals and opens them,
 /// the webhooks function only opens them, no other function may use the key, and only for data
 /// keys of tenant secrets.

@@ -1,9 +1,19 @@
 //! Lambda for the `end-user-lifecycle` endpoint family.
 
+use std::sync::Arc;
+
 use answerpal::families::Lifecycle;
+use answerpal::vault::suppression::Suppressions;
 
 /// One event at a time: a current-thread runtime, no hand-offs between threads.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    answerpal::runtime::run_lambda(|_, resources| Ok(Lifecycle::new(resources.table.clone()))).await
+    answerpal::runtime::run_lambda(|settings, resources| {
+        let suppressions = Suppressions::from_settings(settings)?;
+        Ok(Lifecycle::new(
+            resources.table.clone(),
+            Arc::new(suppressions),
+        ))
+    })
+    .await
 }

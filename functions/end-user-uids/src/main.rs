@@ -1,10 +1,19 @@
 //! Lambda for the `end-user-uids` endpoint family.
 
+use std::sync::Arc;
+
 use answerpal::families::EndUserUids;
+use answerpal::vault::suppression::Suppressions;
 
 /// One event at a time: a current-thread runtime, no hand-offs between threads.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    answerpal::runtime::run_lambda(|_, resources| Ok(EndUserUids::new(resources.table.clone())))
-        .await
+    answerpal::runtime::run_lambda(|settings, resources| {
+        let suppressions = Suppressions::from_settings(settings)?;
+        Ok(EndUserUids::new(
+            resources.table.clone(),
+            Arc::new(suppressions),
+        ))
+    })
+    .await
 }

@@ -38,22 +38,11 @@ pub fn sdk_config_over(
     endpoint: Option<&str>,
     https: Https,
 ) -> SdkConfig {
-    let region = Region::new(
-        settings
-            .region
-            .clone()
-            .unwrap_or_else(|| "us-east-1".into()),
-    );
-    let credentials = if endpoint.is_some() && !settings.credentials_in_env {
-        SharedCredentialsProvider::new(Credentials::new("local", "local", None, None, "local"))
-    } else {
-        SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())
-    };
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(region)
+        .region(Region::new(region(settings)))
         .http_client(https)
-        .credentials_provider(credentials)
+        .credentials_provider(credentials(settings, endpoint))
         // Payloads are small and the operation timeout bounds every call: the per-body stall
         // watchdog would only add an interceptor and timers to each request.
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
@@ -65,6 +54,24 @@ pub fn sdk_config_over(
                 .build(),
         )
         .build()
+}
+
+/// The process's region: `AWS_REGION`, us-east-1 when unset (a local endpoint).
+pub fn region(settings: &DynamoSettings) -> String {
+    settings
+        .region
+        .clone()
+        .unwrap_or_else(|| "us-east-1".into())
+}
+
+/// The credentials requests are signed with: the environment's, or fixed local ones for a local
+/// endpoint when the environment has none.
+pub fn credentials(settings: &DynamoSettings, endpoint: Option<&str>) -> SharedCredentialsProvider {
+    if endpoint.is_some() && !settings.credentials_in_env {
+        SharedCredentialsProvider::new(Credentials::new("local", "local", None, None, "local"))
+    } else {
+        SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new())
+    }
 }
 
 /// A failed call: whether it is worth a later retry (503), and what happened.

@@ -133,6 +133,22 @@ pub fn record(history: &mut Vec<ConsentChange>, change: ConsentChange) -> bool {
     true
 }
 
+/// `history` of an address linked again after an opted-out holder was erased: it starts opted
+/// out (`suppression`), before what the request itself says of it.
+pub fn start_suppressed(history: &mut Vec<ConsentChange>, at: Timestamp) {
+    if history.first().is_some_and(|c| c.source == "suppression") {
+        return;
+    }
+    history.insert(0, ConsentChange::suppressed(at));
+    // The request's own opt-out says nothing new.
+    if history
+        .get(1)
+        .is_some_and(|c| c.status == ConsentStatus::OptedOut)
+    {
+        history.remove(1);
+    }
+}
+
 /// Twilio's opt-out keywords (SPEC 9), matched on the whole trimmed body in any case.
 const OPT_OUT_KEYWORDS: &[&str] = &[
     "STOP",

@@ -11,6 +11,7 @@ use crate::http::response::{Reply, json};
 use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::uids::{self, AssignBody, AssignRequest, Assigned};
 use crate::store::Table;
+use crate::vault::suppression::Suppressions;
 
 use super::keyed::{self, record};
 
@@ -28,11 +29,16 @@ const ROUTES: &[Route<Op>] = &[Route::new(
 
 pub struct EndUserUids {
     table: Arc<dyn Table>,
+    /// Screens linked addresses (SPEC 9).
+    suppressions: Arc<Suppressions>,
 }
 
 impl EndUserUids {
-    pub fn new(table: Arc<dyn Table>) -> Self {
-        EndUserUids { table }
+    pub fn new(table: Arc<dyn Table>, suppressions: Arc<Suppressions>) -> Self {
+        EndUserUids {
+            table,
+            suppressions,
+        }
     }
 }
 
@@ -59,7 +65,8 @@ impl Family for EndUserUids {
                 let table = self.table.as_ref();
                 keyed::once(table, call, linked, |keyed| async move {
                     let request = AssignRequest::parse(call.json::<AssignBody>()?)?;
-                    uids::assign(table, tenant, &request, record(&keyed)).await
+                    let suppressions = self.suppressions.as_ref();
+                    uids::assign(table, suppressions, tenant, &request, record(&keyed)).await
                 })
                 .await
             }

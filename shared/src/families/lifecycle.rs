@@ -21,6 +21,7 @@ use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::merges::Merged;
 use crate::service::{anonymize, merges};
 use crate::store::Table;
+use crate::vault::suppression::Suppressions;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
@@ -59,11 +60,16 @@ const ROUTES: &[Route<Op>] = &[
 
 pub struct Lifecycle {
     table: Arc<dyn Table>,
+    /// Keeps the erased opted-out addresses (SPEC 9).
+    suppressions: Arc<Suppressions>,
 }
 
 impl Lifecycle {
-    pub fn new(table: Arc<dyn Table>) -> Self {
-        Lifecycle { table }
+    pub fn new(table: Arc<dyn Table>, suppressions: Arc<Suppressions>) -> Self {
+        Lifecycle {
+            table,
+            suppressions,
+        }
     }
 }
 
@@ -82,7 +88,7 @@ impl Family for Lifecycle {
             Op::Merge => merge(table, tenant, call).await,
             Op::Merges => list(table, tenant, call).await,
             Op::Undo => undo(table, tenant, call).await,
-            Op::Anonymize => anonymize(table, tenant, call).await,
+            Op::Anonymize => anonymize(table, &self.suppressions, tenant, call).await,
         }
     }
 }
@@ -183,13 +189,14 @@ fn undone(undone: &Unfolded) -> Result<Reply, ApiError> {
 /// `POST /api/EndUsers/{id}/anonymize`.
 async fn anonymize(
     table: &dyn Table,
+    suppressions: &Suppressions,
     tenant: TenantId,
     call: &Call<'_>,
 ) -> Result<Reply, ApiError> {
     keyed::once(table, call, anonymized, |keyed| async move {
         let pre = call.preconditions()?;
         let id = path_id(call, "id")?;
-        anonymize::anonymize(table, tenant, id, &pre, record(&keyed)).await
+        anonymize::anonymize(table, suppressions, tenant, id, &pre, record(&keyed)).await
     })
     .await
 }

@@ -58,23 +58,33 @@ pub fn schemas() -> Vec<NamedSchema> {
 }
 
 /// `api` serving every family: the local server, and the suites that test the whole API. The
-/// resources must hold a vault (tenant secrets).
+/// resources must hold a vault (tenant secrets) and the suppressions.
 pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
     let vault = resources
         .vault
         .clone()
         .ok_or(ConfigError::MissingSecretsKey)?;
+    let suppressions = resources
+        .suppressions
+        .clone()
+        .ok_or(ConfigError::MissingSuppressionKey)?;
+    let table = &resources.table;
     Ok(api
         .mount(EndUsers::new(
-            resources.table.clone(),
+            table.clone(),
             resources.cursors.clone(),
+            suppressions.clone(),
         ))
-        .mount(Lifecycle::new(resources.table.clone()))
-        .mount(Hygiene::new(resources.table.clone()))
+        .mount(Lifecycle::new(table.clone(), suppressions.clone()))
+        .mount(Hygiene::new(table.clone()))
         .mount(OpenApi)
-        .mount(EndUserUids::new(resources.table.clone()))
-        .mount(Tickets::new(resources.table.clone()))
-        .mount(Webhooks::new(resources.table.clone(), Arc::clone(&vault)))
+        .mount(EndUserUids::new(table.clone(), suppressions.clone()))
+        .mount(Tickets::new(table.clone()))
+        .mount(Webhooks::new(
+            table.clone(),
+            Arc::clone(&vault),
+            suppressions,
+        ))
         .mount(Customers::new(resources.table.clone(), Arc::clone(&vault))))
 }
 

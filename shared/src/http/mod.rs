@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use lambda_http::http::{HeaderValue, Method, header};
 use lambda_http::{Body, Request, Response};
 
-use self::auth::Authenticator;
+use self::auth::Tokens;
 use self::request::{Call, Caller, new_request_id, request_id, route_path};
 use self::response::Reply;
 use self::router::{AuthPolicy, Family, Lookup, Mounted};
@@ -34,7 +34,7 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(8);
 /// The families one process serves, with what every route shares.
 pub struct Api {
     families: Vec<Box<dyn Mounted>>,
-    auth: Authenticator,
+    auth: Box<dyn Tokens>,
     /// `PUBLIC_BASE_URL`, for [`Call::public_url`].
     public_base_url: Option<String>,
     deadline: Duration,
@@ -61,10 +61,10 @@ fn stamp_request_id(response: &mut Response<Body>, request_id: &str) {
 }
 
 impl Api {
-    pub fn new(auth: Authenticator, public_base_url: Option<String>) -> Self {
+    pub fn new(auth: impl Tokens + 'static, public_base_url: Option<String>) -> Self {
         Api {
             families: Vec::new(),
-            auth,
+            auth: Box::new(auth),
             public_base_url,
             deadline: REQUEST_DEADLINE,
         }

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::end_users::{Partition, one_transaction, read_partition};
+use super::suppression;
 use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::change;
 use crate::domain::end_user::{EndUser, Erasure, MergeRecord};
@@ -18,6 +19,7 @@ use crate::store::ticket::{self, StoredTicket};
 use crate::store::{
     self, Condition, MAX_PLANNED_WRITES, Query, Table, Transaction, Write, erasure, merge,
 };
+use crate::vault::suppression::Suppressions;
 
 /// At most this many messages are erased in the request itself.
 pub const ERASED_IN_REQUEST: u64 = 25;
@@ -61,12 +63,13 @@ pub(super) fn erased_record(tenant: TenantId, record: &MergeRecord) -> Result<Wr
     })
 }
 
-/// The transaction that erases everything now: record, values, merge records, tickets and
-/// their messages; `None` when it does not fit in one.
+/// The transaction that erases everything now: record, values (the opted-out ones `kept` as
+/// suppressions), merge records, tickets and their messages; `None` when it does not fit in one.
 fn erased_now(
     tenant: TenantId,
     read: &Partition,
     tickets: &[StoredTicket],
+    kept: Vec<Write>,
     now: Timestamp,
 ) -> Result<Option<Transaction>, ApiError> {
     let next = read.user.anonymized(Erasure::Complete, now);
@@ -78,6 +81,7 @@ fn erased_now(
         &HashMap::new(),
         now,
     )?;
+    kept.into_iter().for_each(|write| tx.push(write));
     for record in &read.merges {
         tx.push(erased_record(tenant, record)?);
     }
@@ -94,17 +98,19 @@ fn erased_now(
     Ok((tx.writes.len() <= MAX_PLANNED_WRITES).then_some(tx))
 }
 
-/// The transaction that erases the record and frees its values now and leaves the rest to an
-/// erasure job.
+/// The transaction that erases the record and frees its values now (the opted-out ones `kept`
+/// as suppressions) and leaves the rest to an erasure job.
 fn erased_later(
     tenant: TenantId,
     read: &Partition,
+    kept: Vec<Write>,
     now: Timestamp,
 ) -> Result<Transaction, ApiError> {
     let user = &read.user;
     let next = user.anonymized(Erasure::Pending, now);
     let mut tx =
         store::end_user::changes(tenant, Some(user), Some(&next), None, &HashMap::new(), now)?;
+    kept.into_iter().for_each(|write| tx.push(write));
     let job = ErasureJob {
         tenant: tenant.get(),
         end_user_id: user.id,
@@ -126,6 +132,7 @@ fn erased_later(
 /// answers as it is.
 pub async fn anonymize(
     table: &dyn Table,
+    suppressions: &Suppressions,
     tenant: TenantId,
     id: u64,
     pre: &Preconditions,
@@ -138,14 +145,15 @@ pub async fn anonymize(
             return Ok(Step::Done(read.user));
         }
         let now = Timestamp::now();
+        let kept = suppression::kept(suppressions, tenant, &read.user).await?;
         if let Some(tickets) = few_tickets(table, tenant, &read).await?
-            && let Some(tx) = erased_now(tenant, &read, &tickets, now)?
+            && let Some(tx) = erased_now(tenant, &read, &tickets, kept.clone(), now)?
         {
             let user = read.user.anonymized(Erasure::Complete, now);
             let changes = vec![change::anonymized(tenant, &user, now)];
             return Ok(Step::announce(tx, user, changes, now));
         }
-        let tx = erased_later(tenant, &read, now)?;
+        let tx = erased_later(tenant, &read, kept, now)?;
         let user = read.user.anonymized(Erasure::Pending, now);
         let changes = vec![change::anonymized(tenant, &user, now)];
         Ok(Step::announce(tx, user, changes, now))

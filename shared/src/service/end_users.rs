@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::suppression;
 use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::change;
 use crate::domain::end_user::{
@@ -20,6 +21,7 @@ use crate::store::{
     self, Key, Kind, MAX_BATCH_GET, MAX_PLANNED_WRITES, Query, Table, Transaction, customer_ref,
     owner, uid_index,
 };
+use crate::vault::suppression::Suppressions;
 
 /// Reads one end user of the tenant; 404 when it does not exist.
 pub(super) async fn load(
@@ -113,6 +115,7 @@ pub async fn get(table: &dyn Table, tenant: TenantId, id: u64) -> Result<EndUser
 /// Creates an end user from `body`, completing `record` with it.
 pub async fn create(
     table: &dyn Table,
+    suppressions: &Suppressions,
     tenant: TenantId,
     body: &EndUserBody,
     record: Option<&dyn Record<EndUser>>,
@@ -120,10 +123,18 @@ pub async fn create(
     unit_of_work::run_recorded(table, Exhausted::Conflict, record, |_| async {
         let now = Timestamp::now();
         let mut block = IdBlock::for_new_end_user();
-        let revision = end_user::create(body, &mut block, now)?;
-        let tx = one_transaction(store::end_user::created(tenant, &revision, &block, now)?)?;
+        let mut revision = end_user::create(body, &mut block, now)?;
+        let checks =
+            suppression::screen(table, suppressions, tenant, None, &mut revision.user, now).await?;
+        let mut tx = store::end_user::created(tenant, &revision, &block, now)?;
+        checks.into_iter().for_each(|check| tx.push(check));
         let changes = change::of_end_user(tenant, None, Some(&revision.user), now);
-        Ok(Step::announce(tx, revision.user, changes, now))
+        Ok(Step::announce(
+            one_transaction(tx)?,
+            revision.user,
+            changes,
+            now,
+        ))
     })
     .await
 }
@@ -131,6 +142,7 @@ pub async fn create(
 /// Applies `body` to end user `id` when `pre` holds of it, completing `record` with it.
 pub async fn update(
     table: &dyn Table,
+    suppressions: &Suppressions,
     tenant: TenantId,
     id: u64,
     body: &EndUserBody,
@@ -140,14 +152,16 @@ pub async fn update(
     unit_of_work::run_recorded(table, Exhausted::Conflict, record, |_| async {
         let current = load(table, tenant, id).await?;
         pre.allow_write(Some(current.version))?;
-        updated(tenant, current, body, |user| user)
+        updated(table, suppressions, tenant, current, body, |user| user).await
     })
     .await
 }
 
 /// The step that applies `body` to `current`, answering `answer(the end user)`: nothing to
 /// write when nothing changes.
-pub(super) fn updated<T>(
+pub(super) async fn updated<T>(
+    table: &dyn Table,
+    suppressions: &Suppressions,
     tenant: TenantId,
     current: EndUser,
     body: &EndUserBody,
@@ -155,18 +169,23 @@ pub(super) fn updated<T>(
 ) -> Result<Step<T>, ApiError> {
     let now = Timestamp::now();
     let mut block = IdBlock::for_existing_end_user();
-    let revision = end_user::update(&current, body, &mut block, now)?;
+    let mut revision = end_user::update(&current, body, &mut block, now)?;
     if revision.user == current {
         return Ok(Step::Done(answer(current)));
     }
-    let tx = one_transaction(store::end_user::changes(
+    let linked = &mut revision.user;
+    let checks =
+        suppression::screen(table, suppressions, tenant, Some(&current), linked, now).await?;
+    let mut tx = store::end_user::changes(
         tenant,
         Some(&current),
         Some(&revision.user),
         block.is_used().then_some(&block),
         &revision.uid_paths,
         now,
-    )?)?;
+    )?;
+    checks.into_iter().for_each(|check| tx.push(check));
+    let tx = one_transaction(tx)?;
     let changes = change::of_end_user(tenant, Some(&current), Some(&revision.user), now);
     Ok(Step::announce(tx, answer(revision.user), changes, now))
 }
@@ -176,6 +195,7 @@ pub(super) fn updated<T>(
 /// values (an undone merge's record, which holds none, stays).
 pub async fn delete(
     table: &dyn Table,
+    suppressions: &Suppressions,
     tenant: TenantId,
     id: u64,
     pre: &Preconditions,
@@ -187,6 +207,9 @@ pub async fn delete(
         let now = Timestamp::now();
         let mut tx =
             store::end_user::changes(tenant, Some(&read.user), None, None, &HashMap::new(), now)?;
+        for kept in suppression::kept(suppressions, tenant, &read.user).await? {
+            tx.push(kept);
+        }
         for write in store::merge::forgotten(tenant, &read.user, &read.merges) {
             tx.push(write);
         }

@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod inbound;
 pub mod merges;
 pub mod retention;
+mod suppression;
 pub mod tickets;
 pub mod uids;
 mod unit_of_work;
@@ -24,9 +25,17 @@ mod tests {
 
     use super::end_users;
     use super::uids::{self, AssignBody, AssignRequest};
+    use crate::domain::Secret;
     use crate::domain::end_user::EndUserBody;
     use crate::domain::{TenantId, Timestamp};
     use crate::store::memory::MemoryTable;
+    use crate::vault::local::LocalKeys;
+    use crate::vault::suppression::Suppressions;
+
+    fn suppressions() -> Suppressions {
+        let key = LocalKeys::generate_base64().expect("a key");
+        Suppressions::new(LocalKeys::from_base64(&Secret::new(key)).expect("a local key"))
+    }
 
     /// Create+delete churn leaves nothing behind, and the ID block guards of other writes go
     /// once their time to live has passed: the embedded table does not grow.
@@ -36,12 +45,13 @@ mod tests {
         let clock = Arc::clone(&now);
         let table = MemoryTable::with_clock(Box::new(move || clock.load(Ordering::Relaxed)));
         let tenant = TenantId::new(1).expect("tenant");
+        let suppressions = suppressions();
         let body: EndUserBody = serde_json::from_value(serde_json::json!({
             "customerRef": "churn", "uids": [{"uidType": "Email", "uid": "churn@example.com"}]
         }))
         .expect("a body");
         for n in 0..3_000 {
-            let user = end_users::create(&table, tenant, &body, None)
+            let user = end_users::create(&table, &suppressions, tenant, &body, None)
                 .await
                 .expect("create");
             if n % 10 == 0 {
@@ -53,13 +63,20 @@ mod tests {
                     consent: None,
                 })
                 .expect("an assign request");
-                uids::assign(&table, tenant, &assign, None)
+                uids::assign(&table, &suppressions, tenant, &assign, None)
                     .await
                     .expect("assign");
             }
-            end_users::delete(&table, tenant, user.id, &Default::default(), None)
-                .await
-                .expect("delete");
+            end_users::delete(
+                &table,
+                &suppressions,
+                tenant,
+                user.id,
+                &Default::default(),
+                None,
+            )
+            .await
+            .expect("delete");
         }
         // Creates write no guard; the 300 assigns each left one, which lives a day, as does
         // each change's outbox item (3,000 creates, 300 assigns, 3,000 deletes).
@@ -76,11 +93,12 @@ mod tests {
         use crate::store::Kind;
         let table = MemoryTable::new();
         let tenant = TenantId::new(1).expect("tenant");
+        let suppressions = suppressions();
         let body: EndUserBody = serde_json::from_value(serde_json::json!({
             "customerRef": "K-1", "uids": [{"uidType": "Email", "uid": "kind@example.com"}]
         }))
         .expect("a body");
-        let user = end_users::create(&table, tenant, &body, None)
+        let user = end_users::create(&table, &suppressions, tenant, &body, None)
             .await
             .expect("create");
         let assign = AssignRequest::parse(AssignBody {
@@ -91,7 +109,7 @@ mod tests {
             consent: None,
         })
         .expect("an assign request");
-        uids::assign(&table, tenant, &assign, None)
+        uids::assign(&table, &suppressions, tenant, &assign, None)
             .await
             .expect("assign");
         let items = table.snapshot().expect("snapshot");

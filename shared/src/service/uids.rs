@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::end_users::{load, one_transaction};
+use super::suppression;
 use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::change;
 use crate::domain::consent::{Consent, ConsentChange, ConsentStatus};
@@ -15,6 +16,7 @@ use crate::domain::uid::{Uid, UidType};
 use crate::domain::{MAX_ID, TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::{self, Table};
+use crate::vault::suppression::Suppressions;
 
 /// AssignUIDRequest as sent.
 #[derive(Debug, Default, Deserialize)]
@@ -148,6 +150,7 @@ fn link(user: &EndUser, uid: &Uid, message: Option<&'static str>) -> Result<Link
 
 pub async fn assign(
     table: &dyn Table,
+    suppressions: &Suppressions,
     tenant: TenantId,
     request: &AssignRequest,
     record: Option<&dyn Record<Assigned>>,
@@ -196,15 +199,20 @@ pub async fn assign(
         if let Some(consent) = consent {
             next.set_consent(&uid, consent);
         }
+        let checks =
+            suppression::screen(table, suppressions, tenant, Some(&current), &mut next, now)
+                .await?;
         let paths = HashMap::from([(uid.clone(), "uid".to_string())]);
-        let tx = one_transaction(store::end_user::changes(
+        let mut tx = store::end_user::changes(
             tenant,
             Some(&current),
             Some(&next),
             Some(&block),
             &paths,
             now,
-        )?)?;
+        )?;
+        checks.into_iter().for_each(|check| tx.push(check));
+        let tx = one_transaction(tx)?;
         let answer = Assigned::Created(link(&next, &uid, None)?);
         let changes = change::of_end_user(tenant, Some(&current), Some(&next), now);
         Ok(Step::announce(tx, answer, changes, now))

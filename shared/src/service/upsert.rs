@@ -3,6 +3,7 @@
 //! loser's claim of the reference is a noted race, and its next attempt updates the winner.
 
 use super::end_users::{load, one_transaction, updated};
+use super::suppression;
 use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::change;
 use crate::domain::end_user::{self, EndUser, EndUserBody};
@@ -12,6 +13,7 @@ use crate::domain::precondition::Preconditions;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::{self, Query, Table, customer_ref, owner};
+use crate::vault::suppression::Suppressions;
 
 /// The reference's index item met by a create that lost the race for it.
 const REFERENCE_TAKEN: &str = "customerRef taken";
@@ -68,6 +70,7 @@ async fn holder(
 /// Upserts the holder of `reference` when `pre` holds of it (`If-None-Match: *` creates only).
 pub async fn upsert(
     table: &dyn Table,
+    suppressions: &Suppressions,
     tenant: TenantId,
     reference: &str,
     body: &EndUserBody,
@@ -87,12 +90,16 @@ pub async fn upsert(
             let current = holder(table, tenant, reference, consistent).await?;
             pre.allow_write(current.as_ref().map(|u| u.version))?;
             if let Some(current) = current {
-                return updated(tenant, current, body, Upserted::Updated);
+                let answer = Upserted::Updated;
+                return updated(table, suppressions, tenant, current, body, answer).await;
             }
             let now = Timestamp::now();
             let mut block = IdBlock::for_new_end_user();
-            let revision = end_user::create(body, &mut block, now)?;
-            let created = store::end_user::created(tenant, &revision, &block, now)?;
+            let mut revision = end_user::create(body, &mut block, now)?;
+            let new = &mut revision.user;
+            let checks = suppression::screen(table, suppressions, tenant, None, new, now).await?;
+            let mut created = store::end_user::created(tenant, &revision, &block, now)?;
+            checks.into_iter().for_each(|check| created.push(check));
             let mut tx = one_transaction(created)?;
             tx.note_write(&customer_ref::key(tenant, reference), REFERENCE_TAKEN);
             let changes = change::of_end_user(tenant, None, Some(&revision.user), now);

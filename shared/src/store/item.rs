@@ -28,6 +28,7 @@ pub enum Kind {
     Message,
     OpenTicket,
     Outbox,
+    Suppression,
     Ticket,
     TicketCount,
     Tombstone,
@@ -35,7 +36,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Account,
         Kind::Channel,
         Kind::CustomerRef,
@@ -48,6 +49,7 @@ impl Kind {
         Kind::Message,
         Kind::OpenTicket,
         Kind::Outbox,
+        Kind::Suppression,
         Kind::Ticket,
         Kind::TicketCount,
         Kind::Tombstone,
@@ -68,6 +70,7 @@ impl Kind {
             Kind::Message => "Message",
             Kind::OpenTicket => "OpenTicket",
             Kind::Outbox => "Outbox",
+            Kind::Suppression => "Suppression",
             Kind::Ticket => "Ticket",
             Kind::TicketCount => "TicketCount",
             Kind::Tombstone => "Tombstone",

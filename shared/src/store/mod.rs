@@ -21,6 +21,7 @@ pub mod message;
 pub mod open_ticket;
 pub mod outbox;
 pub mod owner;
+pub mod suppression;
 pub mod sweep;
 pub mod ticket;
 mod transaction;

@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ring::aead::NONCE_LEN;
+use ring::hmac;
 
+use super::suppression::MacKeys;
 use super::{
     DataKey, KEY_LEN, KeyBytes, KeyContext, KeyService, VaultError, open_with, random, seal_with,
 };
@@ -52,6 +54,17 @@ impl KeyService for LocalKeys {
         let key = open_with(&self.master, &context.aad(), nonce, sealed)?;
         KeyBytes::try_from(key.as_slice())
             .map_err(|_| VaultError::Internal("not a wrapped data key".into()))
+    }
+}
+
+/// The suppression digests' key service, for the local server and the tests: HMAC-SHA256 under
+/// the local key.
+#[async_trait]
+impl MacKeys for LocalKeys {
+    async fn mac(&self, message: &[u8]) -> Result<KeyBytes, VaultError> {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.master);
+        KeyBytes::try_from(hmac::sign(&key, message).as_ref())
+            .map_err(|_| VaultError::Internal("not a 256-bit MAC".into()))
     }
 }
 

@@ -9,7 +9,9 @@
 //! per request (a webhook needs them for every message).
 
 pub mod kms;
+pub mod kms_mac;
 pub mod local;
+pub mod suppression;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

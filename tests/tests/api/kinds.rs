@@ -1,7 +1,7 @@
 //! Every item the API writes names its kind (a stream consumer reads items by kind, not by
 //! parsing keys): after an end user, its UIDs (a keyed assign), the account, channels, webhook
-//! messages, a reply, a close, a merge, an anonymization and an upsert, no item of the embedded
-//! table is without one.
+//! messages, a reply, a close, a merge, an anonymization (of an opted-out address: its
+//! suppression) and an upsert, no item of the embedded table is without one.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -23,7 +23,8 @@ async fn every_stored_item_names_its_kind() {
     let user = api
         .create(
             1,
-            json!({"customerRef": "K-1", "uids": [{"uidType": "Email", "uid": "k@example.com"}]}),
+            json!({"customerRef": "K-1", "uids": [{"uidType": "Email", "uid": "k@example.com",
+                "consent": "optedOut"}]}),
         )
         .await;
     // Keyed: its record is an item too.

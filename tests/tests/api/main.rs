@@ -50,6 +50,7 @@ mod protocol;
 mod read;
 mod retention;
 mod support;
+mod suppression;
 mod tickets;
 mod update;
 mod upsert;

@@ -215,6 +215,13 @@ impl EndUser {
             .is_some_and(|held| held.set_consent(change))
     }
 
+    /// Its UID `uid` starts opted out: the address was suppressed (SPEC 9).
+    pub fn suppress(&mut self, uid: &Uid, at: Timestamp) {
+        if let Some(held) = self.uids.iter_mut().find(|u| u.matches(uid)) {
+            consent::start_suppressed(&mut held.consent_history, at);
+        }
+    }
+
     /// Every consent change of its UIDs, newest first.
     pub fn consent_entries(&self) -> Vec<ConsentEntry> {
         let mut entries: Vec<ConsentEntry> = self

@@ -29,6 +29,7 @@ use crate::service::upsert::{self, Upserted};
 use crate::service::{Record, end_users, idempotency};
 use crate::store::idempotency::Lease;
 use crate::store::{Table, Write};
+use crate::vault::suppression::Suppressions;
 
 /// The most items one request takes.
 pub const MAX_ITEMS: usize = 100;
@@ -228,6 +229,7 @@ fn deleted(_: &(), named: Option<u64>) -> (u16, u64) {
 /// Applies item `index`.
 async fn apply(
     table: &dyn Table,
+    suppressions: &Suppressions,
     tenant: TenantId,
     lease: Option<&Lease>,
     index: usize,
@@ -241,25 +243,26 @@ async fn apply(
     match op {
         Op::Create(body) => {
             settle(lease, index, None, created, |r| async move {
-                end_users::create(table, tenant, &body, record(&r)).await
+                end_users::create(table, suppressions, tenant, &body, record(&r)).await
             })
             .await
         }
         Op::Upsert(reference, body) => {
             settle(lease, index, None, upserted, |r| async move {
-                upsert::upsert(table, tenant, &reference, &body, &pre, record(&r)).await
+                let keyed = record(&r);
+                upsert::upsert(table, suppressions, tenant, &reference, &body, &pre, keyed).await
             })
             .await
         }
         Op::Update(id, body) => {
             settle(lease, index, Some(id), updated, |r| async move {
-                end_users::update(table, tenant, id, &body, &pre, record(&r)).await
+                end_users::update(table, suppressions, tenant, id, &body, &pre, record(&r)).await
             })
             .await
         }
         Op::Delete(id) => {
             settle(lease, index, Some(id), deleted, |r| async move {
-                end_users::delete(table, tenant, id, &pre, record(&r)).await
+                end_users::delete(table, suppressions, tenant, id, &pre, record(&r)).await
             })
             .await
         }
@@ -285,6 +288,7 @@ fn answered(results: &Results) -> Result<Reply, ApiError> {
 /// `POST /api/EndUsers/bulk`.
 pub(super) async fn bulk(
     table: &dyn Table,
+    suppressions: &Suppressions,
     tenant: TenantId,
     call: &Call<'_>,
 ) -> Result<Reply, ApiError> {
@@ -316,7 +320,7 @@ pub(super) async fn bulk(
                         if Instant::now() >= start_by {
                             return not_started(index);
                         }
-                        apply(table, tenant, lease, index, item).await
+                        apply(table, suppressions, tenant, lease, index, item).await
                     }
                     .boxed()
                 })

@@ -26,6 +26,7 @@ use crate::http::router::{AuthPolicy, Family, Route};
 use crate::service::upsert::{self, Upserted};
 use crate::service::{end_users, tickets};
 use crate::store::Table;
+use crate::vault::suppression::Suppressions;
 
 use super::keyed::{self, record};
 use super::{page_request, path_id, path_text};
@@ -97,11 +98,17 @@ pub struct EndUsers {
     table: Arc<dyn Table>,
     /// Signs the lists' cursors.
     cursors: CursorKey,
+    /// Screens linked addresses and keeps erased opted-out ones (SPEC 9).
+    suppressions: Arc<Suppressions>,
 }
 
 impl EndUsers {
-    pub fn new(table: Arc<dyn Table>, cursors: CursorKey) -> Self {
-        EndUsers { table, cursors }
+    pub fn new(table: Arc<dyn Table>, cursors: CursorKey, suppressions: Arc<Suppressions>) -> Self {
+        EndUsers {
+            table,
+            cursors,
+            suppressions,
+        }
     }
 }
 
@@ -229,11 +236,16 @@ async fn read_one(table: &dyn Table, tenant: TenantId, call: &Call<'_>) -> Resul
 
 /// `PUT /api/EndUsers/byRef/{customerRef}`: 201 when it created the end user, 200 when it
 /// updated it.
-async fn upsert(table: &dyn Table, tenant: TenantId, call: &Call<'_>) -> Result<Reply, ApiError> {
+async fn upsert(
+    table: &dyn Table,
+    suppressions: &Suppressions,
+    tenant: TenantId,
+    call: &Call<'_>,
+) -> Result<Reply, ApiError> {
     let reference = path_text(call, "customerRef")?;
     let pre = call.preconditions()?;
     let body: EndUserBody = call.json()?;
-    match upsert::upsert(table, tenant, &reference, &body, &pre, None).await? {
+    match upsert::upsert(table, suppressions, tenant, &reference, &body, &pre, None).await? {
         Upserted::Created(user) => new_one(&user),
         Upserted::Updated(user) => one(&user),
     }
@@ -261,6 +273,7 @@ impl Family for EndUsers {
 
     async fn call(&self, op: Op, call: &Call<'_>) -> Result<Reply, ApiError> {
         let table = self.table.as_ref();
+        let suppressions = self.suppressions.as_ref();
         let tenant = call.tenant()?;
         match op {
             Op::List => match paging::end_user_cursor(call.query(), &self.cursors, tenant)? {
@@ -278,7 +291,7 @@ impl Family for EndUsers {
             Op::Create => {
                 keyed::once(table, call, new_one, |keyed| async move {
                     let body: EndUserBody = call.json()?;
-                    end_users::create(table, tenant, &body, record(&keyed)).await
+                    end_users::create(table, suppressions, tenant, &body, record(&keyed)).await
                 })
                 .await
             }
@@ -296,11 +309,14 @@ impl Family for EndUsers {
                 let id = path_id(call, "id")?;
                 let pre = call.preconditions()?;
                 let body: EndUserBody = call.json()?;
-                one(&end_users::update(table, tenant, id, &body, &pre, None).await?)
+                let updated =
+                    end_users::update(table, suppressions, tenant, id, &body, &pre, None).await?;
+                one(&updated)
             }
             Op::Delete => {
                 let pre = call.preconditions()?;
-                end_users::delete(table, tenant, path_id(call, "id")?, &pre, None).await?;
+                let id = path_id(call, "id")?;
+                end_users::delete(table, suppressions, tenant, id, &pre, None).await?;
                 Ok(no_content())
             }
             Op::Tickets => {
@@ -313,8 +329,8 @@ impl Family for EndUsers {
                 let page = tickets::list(table, tenant, id, &query).await?;
                 json(StatusCode::OK, &page.map(Ticket::view))
             }
-            Op::Upsert => upsert(table, tenant, call).await,
-            Op::Bulk => bulk::bulk(table, tenant, call).await,
+            Op::Upsert => upsert(table, suppressions, tenant, call).await,
+            Op::Bulk => bulk::bulk(table, suppressions, tenant, call).await,
         }
     }
 }

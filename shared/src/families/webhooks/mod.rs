@@ -20,6 +20,7 @@ use crate::service::inbound::{self, Inbound, SenderRead};
 use crate::store::Table;
 use crate::store::delivery::Delivered;
 use crate::vault::Vault;
+use crate::vault::suppression::Suppressions;
 use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
 
@@ -54,11 +55,17 @@ const ROUTES: &[Route<Op>] = &[
 pub struct Webhooks {
     table: Arc<dyn Table>,
     vault: Arc<Vault>,
+    /// Screens the addresses a message links (SPEC 9).
+    suppressions: Arc<Suppressions>,
 }
 
 impl Webhooks {
-    pub fn new(table: Arc<dyn Table>, vault: Arc<Vault>) -> Self {
-        Webhooks { table, vault }
+    pub fn new(table: Arc<dyn Table>, vault: Arc<Vault>, suppressions: Arc<Suppressions>) -> Self {
+        Webhooks {
+            table,
+            vault,
+            suppressions,
+        }
     }
 }
 
@@ -181,8 +188,18 @@ impl Family for Webhooks {
                 let message = verified.message.as_ref().map_err(Clone::clone)?;
                 let settings = &verified.account.settings;
                 let senders = verified.senders.clone();
-                let table = self.table.as_ref();
-                inbound::record(table, signed.tenant, settings, channel, message, senders).await?
+                let (table, suppressions) = (self.table.as_ref(), self.suppressions.as_ref());
+                let tenant = signed.tenant;
+                inbound::record(
+                    table,
+                    suppressions,
+                    tenant,
+                    settings,
+                    channel,
+                    message,
+                    senders,
+                )
+                .await?
             }
         };
         match op {

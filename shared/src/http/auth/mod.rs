@@ -185,6 +185,29 @@ impl Authenticator {
     }
 }
 
+/// What checks a request's bearer token: the JWT [`Authenticator`], or [`NoTokens`] in a function
+/// whose routes take none (the webhooks': the JWT code stays out of its binary).
+pub trait Tokens: Send + Sync {
+    fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, ApiError>;
+}
+
+impl Tokens for Authenticator {
+    fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, ApiError> {
+        Authenticator::authenticate(self, authorization)
+    }
+}
+
+/// A function whose routes take no bearer token: any is refused (401).
+pub struct NoTokens;
+
+impl Tokens for NoTokens {
+    fn authenticate(&self, _authorization: Option<&str>) -> Result<Principal, ApiError> {
+        Err(ApiError::InvalidToken(
+            "this function's routes take no bearer token".into(),
+        ))
+    }
+}
+
 /// Whether a token expiring at `exp` is still good at `now`, with the leeway (an `exp` near
 /// `i64::MAX` saturates rather than overflowing).
 fn not_expired(now: i64, exp: i64) -> bool {

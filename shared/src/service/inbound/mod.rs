@@ -14,6 +14,7 @@ pub use checks::{Checked, SenderRead, read_for_checks};
 
 use self::checks::sender_keys;
 use self::lead::new_lead;
+use super::suppression;
 use super::uids;
 use super::unit_of_work::{self, Exhausted, Notes, Plan, Step};
 use crate::domain::change::{self, Change, ChangeKind};
@@ -29,6 +30,7 @@ use crate::store::delivery::{self, Delivered};
 use crate::store::{
     Item, Table, Transaction, id_block, message, open_ticket, owner, ticket, uid_index,
 };
+use crate::vault::suppression::Suppressions;
 
 /// A message as a webhook read it from its provider.
 #[derive(Debug, Clone)]
@@ -54,6 +56,7 @@ pub struct Inbound {
 /// what the checks read of its sender, for the first attempt.
 pub async fn record(
     table: &dyn Table,
+    suppressions: &Suppressions,
     tenant: TenantId,
     settings: &Settings,
     channel: &Channel,
@@ -71,6 +74,7 @@ pub async fn record(
         received_at: inbound.received_at,
     };
     let request = Request {
+        suppressions,
         tenant,
         settings,
         channel,
@@ -89,6 +93,8 @@ pub async fn record(
 
 /// What one delivery is about.
 struct Request<'a> {
+    /// Screens the addresses a message links (SPEC 9).
+    suppressions: &'a Suppressions,
     tenant: TenantId,
     settings: &'a Settings,
     channel: &'a Channel,
@@ -132,7 +138,8 @@ async fn plan(
             free_email: sender.free_email.as_ref(),
             consent: request.inbound.consent.as_ref(),
         };
-        changes.extend(revise(&mut tx, request, record, revision, &mut block, now)?);
+        let revised = revise(table, &mut tx, request, record, revision, &mut block, now);
+        changes.extend(revised.await?);
     }
     let (message, ticket_change) = add_message(&mut tx, request, &sender, &mut block, &notes)?;
     changes.push(ticket_change);
@@ -205,7 +212,11 @@ async fn resolve(
     if let Some(consent) = &inbound.consent {
         revision.user.set_consent(&inbound.sender, consent.clone());
     }
-    let writes = crate::store::end_user::created(tenant, &revision, &block, now)?;
+    let suppressions = request.suppressions;
+    let lead = &mut revision.user;
+    let checks = suppression::screen(table, suppressions, tenant, None, lead, now).await?;
+    let mut writes = crate::store::end_user::created(tenant, &revision, &block, now)?;
+    checks.into_iter().for_each(|check| writes.push(check));
     // A UID taken meanwhile is a lost race here, not a conflict: the next attempt finds its
     // holder.
     tx.push_races(writes);
@@ -307,7 +318,8 @@ struct Revision<'a> {
 /// `record` as the message changes it, in `tx` with its events: the free e-mail linked under an
 /// ID of `block` (unless it holds the most UIDs allowed), the sender's consent set. Nothing when
 /// that changes nothing (a STOP from an address opted out already).
-fn revise(
+async fn revise(
+    table: &dyn Table,
     tx: &mut Transaction,
     request: &Request<'_>,
     record: &EndUser,
@@ -332,9 +344,12 @@ fn revise(
     if next.uids == record.uids {
         return Ok(Vec::new());
     }
+    let suppressions = request.suppressions;
+    let checks =
+        suppression::screen(table, suppressions, tenant, Some(record), &mut next, now).await?;
     // The end user's version and the e-mail's index item are conditions: a change of either
     // since the read is a lost race, and the next attempt reads again.
-    let writes = crate::store::end_user::changes(
+    let mut writes = crate::store::end_user::changes(
         tenant,
         Some(record),
         Some(&next),
@@ -342,6 +357,7 @@ fn revise(
         &std::collections::HashMap::new(),
         now,
     )?;
+    checks.into_iter().for_each(|check| writes.push(check));
     tx.push_races(writes);
     Ok(change::of_end_user(tenant, Some(record), Some(&next), now))
 }
