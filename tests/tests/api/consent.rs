@@ -22,14 +22,6 @@ on_both_stores!(
     a_stop_racing_a_desk_update_loses_neither,
 );
 
-fn consent_of<'a>(user: &'a Value, uid: &str) -> &'a Value {
-    let uids = user["uids"].as_array().expect("uids");
-    &uids
-        .iter()
-        .find(|u| u["uid"] == uid)
-        .unwrap_or_else(|| panic!("{uid} not held: {user}"))["consent"]
-}
-
 async fn history(api: &TestApi, tenant: u64, id: u64) -> Vec<Value> {
     let found = api
         .get(&format!("/api/EndUsers/{id}/consent"), tenant)

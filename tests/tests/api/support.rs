@@ -22,6 +22,15 @@ pub fn uid_values(user: &Value) -> Vec<(String, String, bool)> {
         .collect()
 }
 
+/// The `consent` of `user`'s UID `uid`.
+pub fn consent_of<'a>(user: &'a Value, uid: &str) -> &'a Value {
+    let uids = user["uids"].as_array().expect("uids");
+    &uids
+        .iter()
+        .find(|u| u["uid"] == uid)
+        .unwrap_or_else(|| panic!("{uid} not held: {user}"))["consent"]
+}
+
 pub fn assert_problem(response: &TestResponse, status: u16) {
     assert_eq!(response.status, status, "{:?}", response.body);
     assert_eq!(

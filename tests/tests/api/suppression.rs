@@ -15,14 +15,6 @@ on_both_stores!(
     an_erasure_racing_a_link_of_its_address_leaves_it_opted_out,
 );
 
-fn consent_of<'a>(user: &'a Value, uid: &str) -> &'a Value {
-    let uids = user["uids"].as_array().expect("uids");
-    &uids
-        .iter()
-        .find(|u| u["uid"] == uid)
-        .unwrap_or_else(|| panic!("{uid} not held: {user}"))["consent"]
-}
-
 fn text_of(value: &AttributeValue) -> String {
     format!("{value:?}").to_lowercase()
 }
