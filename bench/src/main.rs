@@ -405,7 +405,8 @@ async fn dynamodb_call_counts() {
     let user = api
         .create(1, json!({"customerRef": "C-1", "uids": [{"uidType": "Email", "uid": "count@example.com"}, {"uidType": "Phone", "uid": "+32470000000"}]}))
         .await;
-    report("create (2 UIDs and a customerRef)", 1, &api);
+    // The new addresses' suppressions in one batch, then one transaction.
+    report("create (2 UIDs and a customerRef)", 2, &api);
     let id = user["endUserID"].as_u64().expect("id");
     let path = format!("/api/EndUsers/{id}");
     api.get(&path, 1).await;
@@ -418,7 +419,7 @@ async fn dynamodb_call_counts() {
         json!({"uid": "v-1", "endUserID": id, "uidType": "Webchat"}),
     )
     .await;
-    report("assign (new link)", 2, &api);
+    report("assign (new link)", 3, &api);
     api.put(
         &path,
         1,
@@ -451,7 +452,7 @@ async fn dynamodb_call_counts() {
         ]
     };
     api.twilio(1, 2, &message("SM-1"), "bench-twilio").await;
-    report("webhook, new sender", 2, &api);
+    report("webhook, new sender", 3, &api);
     api.twilio(1, 2, &message("SM-2"), "bench-twilio").await;
     report("webhook, known sender, open ticket", 3, &api);
     let redelivered = api.twilio(1, 2, &message("SM-2"), "bench-twilio").await;

@@ -228,6 +228,26 @@ mod tests {
     }
 
     #[test]
+    fn a_suppressed_address_starts_opted_out_before_what_the_request_says() {
+        let mut fresh = Vec::new();
+        start_suppressed(&mut fresh, at(5));
+        assert_eq!(current(&fresh).source.as_deref(), Some("suppression"));
+        start_suppressed(&mut fresh, at(6));
+        assert_eq!(fresh.len(), 1, "suppressed once");
+
+        let mut opted_in = vec![ConsentChange::by_desk(ConsentStatus::OptedIn, at(7))];
+        start_suppressed(&mut opted_in, at(7));
+        let statuses: Vec<ConsentStatus> = opted_in.iter().map(|c| c.status).collect();
+        assert_eq!(statuses, [ConsentStatus::OptedOut, ConsentStatus::OptedIn]);
+        assert_eq!(current(&opted_in).status, ConsentStatus::OptedIn);
+
+        let mut opted_out = vec![ConsentChange::by_desk(ConsentStatus::OptedOut, at(8))];
+        start_suppressed(&mut opted_out, at(8));
+        assert_eq!(opted_out.len(), 1, "the request's opt-out says nothing new");
+        assert_eq!(current(&opted_out).source.as_deref(), Some("suppression"));
+    }
+
+    #[test]
     fn a_change_is_recorded_only_when_the_status_changes_and_history_is_bounded() {
         let mut history = Vec::new();
         assert_eq!(current(&history), Consent::default());
