@@ -33,26 +33,25 @@ fn manifest() -> Vec<Value> {
     serde_json::from_str::<Vec<Value>>(&text).expect("manifest is a JSON array")
 }
 
-/// The vault of `env.json`'s local key, as `sam local invoke` runs the customers function.
-fn events_vault() -> Vault {
+/// The local key `env.json` gives `function`'s `SECRETS_LOCAL_KEY`.
+fn events_local_key(function: &str) -> LocalKeys {
     let text = std::fs::read_to_string(format!("{EVENTS}/env.json")).expect("events/env.json");
     let env: Value = serde_json::from_str(&text).expect("env.json is JSON");
-    let key = env["CustomersFunction"]["SECRETS_LOCAL_KEY"]
+    let key = env[function]["SECRETS_LOCAL_KEY"]
         .as_str()
-        .expect("a local secrets key for the customers function");
-    Vault::new(LocalKeys::from_base64(&Secret::new(key)).expect("a valid key"))
+        .unwrap_or_else(|| panic!("a local key for {function}"));
+    LocalKeys::from_base64(&Secret::new(key)).expect("a valid key")
+}
+
+/// The vault of `env.json`'s local key, as `sam local invoke` runs the customers function.
+fn events_vault() -> Vault {
+    Vault::new(events_local_key("CustomersFunction"))
 }
 
 /// The suppressions of `env.json`'s local key, as `sam local invoke` runs the functions that
 /// link or erase addresses.
 fn events_suppressions() -> Arc<Suppressions> {
-    let text = std::fs::read_to_string(format!("{EVENTS}/env.json")).expect("events/env.json");
-    let env: Value = serde_json::from_str(&text).expect("env.json is JSON");
-    let key = env["EndUsersFunction"]["SECRETS_LOCAL_KEY"]
-        .as_str()
-        .expect("a local key for the end-users function");
-    let keys = LocalKeys::from_base64(&Secret::new(key)).expect("a valid key");
-    Arc::new(Suppressions::new(keys))
+    Arc::new(Suppressions::new(events_local_key("EndUsersFunction")))
 }
 
 /// The API as the Lambda `function` of template.yaml builds it: its own family only.

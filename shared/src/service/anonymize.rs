@@ -81,7 +81,7 @@ fn erased_now(
         &HashMap::new(),
         now,
     )?;
-    kept.into_iter().for_each(|write| tx.push(write));
+    tx.push_all(kept);
     for record in &read.merges {
         tx.push(erased_record(tenant, record)?);
     }
@@ -110,7 +110,7 @@ fn erased_later(
     let next = user.anonymized(Erasure::Pending, now);
     let mut tx =
         store::end_user::changes(tenant, Some(user), Some(&next), None, &HashMap::new(), now)?;
-    kept.into_iter().for_each(|write| tx.push(write));
+    tx.push_all(kept);
     let job = ErasureJob {
         tenant: tenant.get(),
         end_user_id: user.id,

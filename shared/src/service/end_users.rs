@@ -127,7 +127,7 @@ pub async fn create(
         let checks =
             suppression::screen(table, suppressions, tenant, None, &mut revision.user, now).await?;
         let mut tx = store::end_user::created(tenant, &revision, &block, now)?;
-        checks.into_iter().for_each(|check| tx.push(check));
+        tx.push_all(checks);
         let changes = change::of_end_user(tenant, None, Some(&revision.user), now);
         Ok(Step::announce(
             one_transaction(tx)?,
@@ -184,7 +184,7 @@ pub(super) async fn updated<T>(
         &revision.uid_paths,
         now,
     )?;
-    checks.into_iter().for_each(|check| tx.push(check));
+    tx.push_all(checks);
     let tx = one_transaction(tx)?;
     let changes = change::of_end_user(tenant, Some(&current), Some(&revision.user), now);
     Ok(Step::announce(tx, answer(revision.user), changes, now))
@@ -207,9 +207,7 @@ pub async fn delete(
         let now = Timestamp::now();
         let mut tx =
             store::end_user::changes(tenant, Some(&read.user), None, None, &HashMap::new(), now)?;
-        for kept in suppression::kept(suppressions, tenant, &read.user).await? {
-            tx.push(kept);
-        }
+        tx.push_all(suppression::kept(suppressions, tenant, &read.user).await?);
         for write in store::merge::forgotten(tenant, &read.user, &read.merges) {
             tx.push(write);
         }

@@ -211,7 +211,7 @@ pub async fn assign(
             &paths,
             now,
         )?;
-        checks.into_iter().for_each(|check| tx.push(check));
+        tx.push_all(checks);
         let tx = one_transaction(tx)?;
         let answer = Assigned::Created(link(&next, &uid, None)?);
         let changes = change::of_end_user(tenant, Some(&current), Some(&next), now);

@@ -99,7 +99,7 @@ pub async fn upsert(
             let new = &mut revision.user;
             let checks = suppression::screen(table, suppressions, tenant, None, new, now).await?;
             let mut created = store::end_user::created(tenant, &revision, &block, now)?;
-            checks.into_iter().for_each(|check| created.push(check));
+            created.push_all(checks);
             let mut tx = one_transaction(created)?;
             tx.note_write(&customer_ref::key(tenant, reference), REFERENCE_TAKEN);
             let changes = change::of_end_user(tenant, None, Some(&revision.user), now);

@@ -84,7 +84,12 @@ impl Transaction {
 
     /// The writes of `other`, each a lost race when it fails, whatever it claimed there.
     pub fn push_races(&mut self, other: Transaction) {
-        for write in other.writes {
+        self.push_all(other.writes);
+    }
+
+    /// `writes`, each a lost race when it fails.
+    pub fn push_all(&mut self, writes: impl IntoIterator<Item = Write>) {
+        for write in writes {
             self.push(write);
         }
     }

@@ -216,7 +216,7 @@ async fn resolve(
     let lead = &mut revision.user;
     let checks = suppression::screen(table, suppressions, tenant, None, lead, now).await?;
     let mut writes = crate::store::end_user::created(tenant, &revision, &block, now)?;
-    checks.into_iter().for_each(|check| writes.push(check));
+    writes.push_all(checks);
     // A UID taken meanwhile is a lost race here, not a conflict: the next attempt finds its
     // holder.
     tx.push_races(writes);
@@ -357,7 +357,7 @@ async fn revise(
         &std::collections::HashMap::new(),
         now,
     )?;
-    checks.into_iter().for_each(|check| writes.push(check));
+    writes.push_all(checks);
     tx.push_races(writes);
     Ok(change::of_end_user(tenant, Some(record), Some(&next), now))
 }
