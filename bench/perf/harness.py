@@ -319,8 +319,9 @@ def requests(run):
     get_end_user = constant(load_event("get-end-user.json"))
     get_settings = constant(load_event("get-customer.json"))
     return {
-        "end-users": (get_end_user, {}),
-        "end-user-uids": (assign_existing_link(), {}),
+        # The key of the suppression digests (SPEC 9), which these functions refuse to start without.
+        "end-users": (get_end_user, secrets_env()),
+        "end-user-uids": (assign_existing_link(), secrets_env()),
         "tickets": (constant(load_event("get-ticket.json")), {}),
         "customers": (get_settings, secrets_env()),
         "webhooks": (email_from_known_sender(run), secrets_env()),
