@@ -5,6 +5,7 @@
 //! `scripts/bench.sh` runs it after building the release Lambdas and printing their sizes.
 
 mod bulk;
+mod duplicates;
 mod paging;
 
 use std::sync::Arc;
@@ -405,8 +406,9 @@ async fn dynamodb_call_counts() {
     let user = api
         .create(1, json!({"customerRef": "C-1", "uids": [{"uidType": "Email", "uid": "count@example.com"}, {"uidType": "Phone", "uid": "+32470000000"}]}))
         .await;
-    // The new addresses' suppressions in one batch, then one transaction.
-    report("create (2 UIDs and a customerRef)", 2, &api);
+    // The new addresses' suppressions in one batch beside a query per match key gained (the
+    // e-mail, the phone, the customerRef), then one transaction.
+    report("create (2 UIDs and a customerRef)", 2 + 3, &api);
     let id = user["endUserID"].as_u64().expect("id");
     let path = format!("/api/EndUsers/{id}");
     api.get(&path, 1).await;
@@ -426,7 +428,11 @@ async fn dynamodb_call_counts() {
         json!({"firstname": "Changed", "customerRef": "C-2"}),
     )
     .await;
-    report("PUT", 2, &api);
+    // Gained: the customerRef, the new name with the e-mail's domain.
+    report("PUT", 2 + 2, &api);
+    api.get(&format!("{path}/duplicates"), 1).await;
+    // The record, then its four match keys.
+    report("duplicate candidates", 1 + 4, &api);
     api.get("/api/EndUsers?pageSize=25&sortBy=name", 1).await;
     report("list page (25 of 31)", 2, &api);
     api.delete(&path, 1).await;
@@ -452,7 +458,7 @@ async fn dynamodb_call_counts() {
         ]
     };
     api.twilio(1, 2, &message("SM-1"), "bench-twilio").await;
-    report("webhook, new sender", 3, &api);
+    report("webhook, new sender", 3 + 1, &api);
     api.twilio(1, 2, &message("SM-2"), "bench-twilio").await;
     report("webhook, known sender, open ticket", 3, &api);
     let redelivered = api.twilio(1, 2, &message("SM-2"), "bench-twilio").await;
@@ -567,11 +573,17 @@ async fn main() {
         bulk::bulk_figures().await;
         return;
     }
+    if args.get(1).map(String::as_str) == Some("duplicates") {
+        duplicates::candidate_figures().await;
+        return;
+    }
     local_server_figures().await;
     println!();
     paging::cursor_page_figures().await;
     println!();
     bulk::bulk_figures().await;
+    println!();
+    duplicates::candidate_figures().await;
     println!();
     dynamodb_call_counts().await;
 }

@@ -29,7 +29,8 @@ async fn seeded(n: u64) -> MemoryTable {
     table
 }
 
-fn median(mut times: Vec<Duration>) -> f64 {
+/// The median of `times`, in milliseconds.
+pub fn median(mut times: Vec<Duration>) -> f64 {
     times.sort();
     times[times.len() / 2].as_secs_f64() * 1e3
 }

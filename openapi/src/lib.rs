@@ -19,6 +19,7 @@ use answerpal::http::Api;
 use answerpal::http::auth::Authenticator;
 use answerpal::runtime::Resources;
 use answerpal::service::consent::ConsentHistory;
+use answerpal::service::duplicates::Duplicates;
 use answerpal::service::uids::{AssignBody, Link};
 use answerpal::store::Table;
 use answerpal::store::memory::MemoryTable;
@@ -79,6 +80,7 @@ fn schemas() -> Result<Map<String, Value>, String> {
     add::<MergeView>(&mut found);
     add::<AssignBody>(&mut found);
     add::<ConsentHistory>(&mut found);
+    add::<Duplicates>(&mut found);
     add::<Link>(&mut found);
     add::<TicketView>(&mut found);
     add::<MessageView>(&mut found);

@@ -206,6 +206,18 @@ pub fn operation(route: &str) -> Option<Operation> {
             &[(200, Json("ConsentHistory"))],
             &[404, 410],
         ),
+        "GET /api/EndUsers/{id}/duplicates" => op(
+            "listDuplicates",
+            "Other end users likely the same person, highest score first, with the reasons",
+            &[(200, Json("Duplicates"))],
+            &[404, 410],
+        ),
+        "POST /api/EndUsers/{id}/duplicates/{otherID}/dismiss" => op(
+            "dismissDuplicate",
+            "Record that two end users are not the same person",
+            &[(204, Empty)],
+            &[404, 409, 410],
+        ),
         "POST /api/EndUsers/{id}/anonymize" => Operation {
             headers: &[IdempotencyKey, IfMatch],
             ..op(

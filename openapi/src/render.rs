@@ -113,13 +113,14 @@ impl Operation {
 /// The operations an answer of `operation` leads to, with the values of the answer they take
 /// (OpenAPI links: what a client, and the fuzzer's stateful phase, does next).
 fn links(operation: &str) -> Map<String, Value> {
-    const END_USER: [&str; 8] = [
+    const END_USER: [&str; 9] = [
         "getEndUser",
         "updateEndUser",
         "deleteEndUser",
         "listEndUserTickets",
         "listMerges",
         "listConsent",
+        "listDuplicates",
         "mergeEndUsers",
         "anonymizeEndUser",
     ];

@@ -40,8 +40,8 @@ pub use interleave::{
 use lambda_http::{Body, Request};
 pub use reads::CountingReads;
 pub use seeds::{
-    seed_example_channels, seed_example_end_user, seed_example_merge, seed_example_secrets,
-    seed_example_ticket, store_new_end_user,
+    seed_example_channels, seed_example_duplicate, seed_example_end_user, seed_example_merge,
+    seed_example_secrets, seed_example_ticket, store_new_end_user,
 };
 use serde_json::Value;
 

@@ -114,6 +114,14 @@ fn example(id: u64, firstname: &str, uids: &[(u64, &str, &str)]) -> EndUser {
     .expect("an example end user")
 }
 
+/// The duplicate events' end user: 1300, Jane Doe again under a tagged address of 1000's e-mail
+/// (a candidate of 1000 by e-mail and by name and domain).
+pub async fn seed_example_duplicate(table: &dyn Table) {
+    let mut user = example(1300, "Jane", &[(1301, "Email", "jane+shop@example.com")]);
+    user.lastname = Some("Doe".into());
+    store_new_end_user(table, &user).await;
+}
+
 /// `user`, a new end user of tenant 1, written with its index items in one transaction, as a
 /// create writes it.
 pub async fn store_new_end_user(table: &dyn Table, user: &EndUser) {

@@ -1,7 +1,9 @@
 //! DynamoDB calls per operation, counted by an SDK interceptor, against the budget:
 //! GET by id 1, create 1 (2 with UIDs: their suppressions), byUid at most 2, assign/PUT/DELETE
 //! at most 2 (3 when they link an address), a list page at most 2
-//! (by page number or by cursor), the consent history 1;
+//! (by page number or by cursor), the consent history 1, the duplicate candidates 1 + the end
+//! user's match keys, a dismissal 2; a write that gains match keys (SPEC 9) one more per key
+//! gained, read beside the suppressions, and one more when someone holds one;
 //! the tenant account, ticket, webhook and lifecycle operations as their tests say.
 
 use answerpal_testkit::TestApi;
@@ -44,8 +46,9 @@ async fn each_operation_stays_within_its_call_budget() {
             ]}),
         )
         .await;
-    // The new addresses' suppressions and index items in one batch; one transaction.
-    assert_eq!(calls(), 2, "create");
+    // The new addresses' suppressions and index items in one batch, beside one index query per
+    // match key it gains (the e-mail, the phone, the customerRef); one transaction.
+    assert_eq!(calls(), 2 + 3, "create");
     let id = created["endUserID"].as_u64().expect("id");
     let path = format!("/api/EndUsers/{id}");
 
@@ -74,7 +77,8 @@ async fn each_operation_stays_within_its_call_budget() {
             .status,
         201
     );
-    assert_eq!(calls(), 3, "assign (new link)");
+    // The e-mail's match key besides.
+    assert_eq!(calls(), 3 + 1, "assign (new link)");
     assert_eq!(
         api.post("/api/EndUserUIDs/assign", 1, assign).await.status,
         200
@@ -83,12 +87,17 @@ async fn each_operation_stays_within_its_call_budget() {
 
     let update = json!({"firstname": "Budget", "customerRef": "B-2", "uids": [{"uidType": "External", "uid": "crm-b"}]});
     assert_eq!(api.put(&path, 1, update.clone()).await.status, 200);
-    assert_eq!(calls(), 3, "PUT linking a UID");
+    // Gained: the name with the e-mails' domain, the customerRef, the external id.
+    assert_eq!(calls(), 3 + 3, "PUT linking a UID");
     assert_eq!(api.put(&path, 1, update).await.status, 200);
     assert_eq!(calls(), 1, "PUT that changes nothing");
     let renamed = json!({"firstname": "Budgeted"});
     assert_eq!(api.put(&path, 1, renamed).await.status, 200);
-    assert_eq!(calls(), 2, "PUT linking nothing");
+    // The new name with the e-mails' domain is a key gained.
+    assert_eq!(calls(), 2 + 1, "PUT renaming");
+    let unkeyed = json!({"city": "Gent"});
+    assert_eq!(api.put(&path, 1, unkeyed).await.status, 200);
+    assert_eq!(calls(), 2, "PUT linking nothing and gaining no key");
 
     for _ in 0..30 {
         api.create(1, json!({"firstname": "filler"})).await;
@@ -111,6 +120,23 @@ async fn each_operation_stays_within_its_call_budget() {
 
     assert_eq!(api.get(&format!("{path}/consent"), 1).await.status, 200);
     assert_eq!(calls(), 1, "consent history");
+
+    // Its keys: two e-mails (one address key each), their one name and domain key, the phone,
+    // the customerRef and the external id.
+    let twin = api
+        .create(
+            1,
+            json!({"uids": [{"uidType": "WhatsApp", "uid": "+32470000001"}]}),
+        )
+        .await;
+    // Gained: the number, held by the end user above (its record read with the dismissal).
+    assert_eq!(calls(), 2 + 1 + 1, "create sharing a number");
+    let found = api.get(&format!("{path}/duplicates"), 1).await;
+    assert_eq!(found.body["items"][0]["endUserID"], twin["endUserID"]);
+    assert_eq!(calls(), 1 + 6, "duplicate candidates");
+    let dismiss = format!("{path}/duplicates/{}/dismiss", twin["endUserID"]);
+    assert_eq!(api.post(&dismiss, 1, json!({})).await.status, 204);
+    assert_eq!(calls(), 2, "dismissal");
 
     assert_eq!(api.delete(&path, 1).await.status, 204);
     assert_eq!(calls(), 2, "DELETE");
@@ -199,12 +225,9 @@ async fn each_ticket_and_webhook_operation_stays_within_its_call_budget() {
             .status,
         200
     );
-    // Account, channel, delivery and the sender in one batch; one transaction.
-    assert_eq!(
-        calls(),
-        3,
-        "new sender (budget 3: its address's suppression besides)"
-    );
+    // Account, channel, delivery and the sender in one batch; its address's suppression and
+    // its number's match key, at once; one transaction.
+    assert_eq!(calls(), 3 + 1, "new sender");
     assert_eq!(
         api.twilio(1, 2, &message("SM-b2"), "tw-budget")
             .await
@@ -238,7 +261,11 @@ async fn each_ticket_and_webhook_operation_stays_within_its_call_budget() {
     calls();
     let mailed = api.signed_webhook("email", 1, 1, &email, "wh-budget").await;
     assert_eq!(mailed.status, 200);
-    assert_eq!(calls(), 3, "e-mail from a new sender (budget 3)");
+    assert_eq!(
+        calls(),
+        3 + 1,
+        "e-mail from a new sender (its address's match key)"
+    );
 
     let person = mailed.body["endUserID"].as_u64().expect("endUserID");
     let ticket = mailed.body["ticketID"].as_u64().expect("ticketID");
@@ -312,7 +339,8 @@ async fn each_ticket_and_webhook_operation_stays_within_its_call_budget() {
     assert_eq!(calls(), 2, "tickets cursor page (the next)");
 }
 
-/// SPEC 7's identity lifecycle: upsert at most 2 (created or updated); merge of end users with
+/// SPEC 7's identity lifecycle: upsert at most 2 (created or updated) + its match keys gained;
+/// merge of end users with
 /// 20 UIDs each at most 3 (reads and one transaction), undo at most 3, the merges list 2;
 /// anonymize at most 2 for the record plus 1 per 25 messages erased in the request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -323,12 +351,14 @@ async fn each_lifecycle_operation_stays_within_its_call_budget() {
     let body = json!({"firstname": "Up", "uids": [{"uidType": "Email", "uid": "up@example.com"}]});
     let upsert = api.put("/api/EndUsers/byRef/UP-1", 1, body).await;
     assert_eq!(upsert.status, 201, "{:?}", upsert.body);
-    assert_eq!(calls(), 3, "upsert (created)");
+    // Gained: the e-mail, the name with its domain, the customerRef.
+    assert_eq!(calls(), 3 + 3, "upsert (created)");
     let upsert = api
         .put("/api/EndUsers/byRef/UP-1", 1, json!({"lastname": "Date"}))
         .await;
     assert_eq!(upsert.status, 200, "{:?}", upsert.body);
-    assert_eq!(calls(), 2, "upsert (updated)");
+    // A new name: the name and domain key gained.
+    assert_eq!(calls(), 2 + 1, "upsert (updated)");
 
     let many = |prefix: &str| -> serde_json::Value {
         let uids: Vec<_> = (0..20)
@@ -417,8 +447,8 @@ async fn anonymize_stays_within_its_call_budget() {
 }
 
 /// An `Idempotency-Key` costs one call of its own (taking the key; its record rides in the
-/// change's transaction): a keyed create 2, its replay 1, another body 1, a failed keyed create
-/// 2 more than its failure (taking and freeing the key).
+/// change's transaction): a keyed create 1 more than it, its replay 1, another body 1, a failed
+/// keyed create 2 more than its failure (taking and freeing the key).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keyed_request_adds_one_call() {
     let api = TestApi::dynamodb().await;
@@ -439,16 +469,18 @@ async fn a_keyed_request_adds_one_call() {
     };
     let body = json!({"uids": [{"uidType": "Email", "uid": "keyed@example.com"}]});
     assert_eq!(keyed("k-1", body.clone()).await, 201);
-    assert_eq!(calls(), 3, "keyed create");
+    // Its e-mail's match key besides.
+    assert_eq!(calls(), 3 + 1, "keyed create");
     assert_eq!(keyed("k-1", body.clone()).await, 201);
     assert_eq!(calls(), 1, "its replay");
     assert_eq!(keyed("k-1", json!({})).await, 422);
     assert_eq!(calls(), 1, "another body");
     assert_eq!(keyed("k-2", body).await, 409);
-    assert_eq!(calls(), 4, "a keyed create whose UID is held");
+    // The key's holder found, and its record read.
+    assert_eq!(calls(), 4 + 2, "a keyed create whose UID is held");
 }
 
-/// A bulk request costs its items' calls (a create 1) and, keyed, 3 more: taking the key,
+/// A bulk request costs its items' calls (a create with an e-mail 3) and, keyed, 3 more: taking the key,
 /// reading the items an earlier run applied, completing the record.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_request_costs_its_items() {
@@ -462,13 +494,14 @@ async fn a_bulk_request_costs_its_items() {
     };
     let plain = api.post("/api/EndUsers/bulk", 1, items("plain")).await;
     assert_eq!(plain.status, 200, "{:?}", plain.body);
-    assert_eq!(calls(), 20, "a bulk of 10 creates");
+    // Each create: its address's suppression beside its match key, then its transaction.
+    assert_eq!(calls(), 10 * 3, "a bulk of 10 creates");
     let headers = [("idempotency-key", "bulk-budget")];
     let keyed = api
         .with_headers("POST", "/api/EndUsers/bulk", 1, &headers, items("keyed"))
         .await;
     assert_eq!(keyed.status, 200, "{:?}", keyed.body);
-    assert_eq!(calls(), 23, "a keyed bulk of 10 creates");
+    assert_eq!(calls(), 10 * 3 + 3, "a keyed bulk of 10 creates");
     let replay = api
         .with_headers("POST", "/api/EndUsers/bulk", 1, &headers, items("keyed"))
         .await;

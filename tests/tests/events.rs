@@ -8,7 +8,7 @@ use std::sync::Arc;
 use answerpal::config::JwtSettings;
 use answerpal::domain::Secret;
 use answerpal::families::{
-    Customers, EndUserUids, EndUsers, Hygiene, Lifecycle, OpenApi, Tickets, Webhooks,
+    Customers, EndUserUids, EndUsers, Hygiene, Imports, Lifecycle, OpenApi, Tickets, Webhooks,
 };
 use answerpal::http::Api;
 use answerpal::http::auth::Authenticator;
@@ -64,6 +64,7 @@ fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
             CursorKey::derived_from(EVENTS_SECRET.as_bytes()),
             events_suppressions(),
         )),
+        "EndUserImportsFunction" => api.mount(Imports::new(table, events_suppressions())),
         "EndUserLifecycleFunction" => api.mount(Lifecycle::new(table, events_suppressions())),
         "EndUserHygieneFunction" => api.mount(Hygiene::new(table)),
         "EndUserUidsFunction" => api.mount(EndUserUids::new(table, events_suppressions())),
@@ -95,6 +96,7 @@ async fn every_event_gets_its_expected_status() {
         answerpal_testkit::seed_example_channels(table.as_ref()).await;
         answerpal_testkit::seed_example_ticket(table.as_ref()).await;
         answerpal_testkit::seed_example_merge(table.as_ref()).await;
+        answerpal_testkit::seed_example_duplicate(table.as_ref()).await;
         answerpal_testkit::seed_example_secrets(table.as_ref(), &events_vault()).await;
         let api = function_api(function, table);
 
@@ -178,8 +180,9 @@ fn every_route_has_a_successful_event_and_every_file_is_listed() {
 }
 
 /// The functions of template.yaml that serve API routes, as [`function_api`] builds them.
-const API_FUNCTIONS: [&str; 8] = [
+const API_FUNCTIONS: [&str; 9] = [
     "EndUsersFunction",
+    "EndUserImportsFunction",
     "EndUserLifecycleFunction",
     "EndUserHygieneFunction",
     "EndUserUidsFunction",

@@ -94,6 +94,7 @@ fn only_the_functions_that_link_or_erase_addresses_may_mac_with_the_suppression_
     };
     let users = [
         "EndUsersFunction",
+        "EndUserImportsFunction",
         "EndUserLifecycleFunction",
         "EndUserUidsFunction",
         "WebhooksFunction",
@@ -145,6 +146,7 @@ fn only_the_functions_that_need_them_may_use_the_secrets_key() {
     }
     for name in [
         "EndUsersFunction",
+        "EndUserImportsFunction",
         "EndUserLifecycleFunction",
         "EndUserHygieneFunction",
         "EndUserUidsFunction",

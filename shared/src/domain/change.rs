@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::TenantId;
 use super::Timestamp;
 use super::consent::ConsentStatus;
+use super::duplicates::{Candidate, Reason};
 use super::end_user::{EndUser, StoredUid};
 use super::ticket::{Ticket, TicketStatus};
 use super::uid::UidType;
@@ -26,6 +27,7 @@ pub enum ChangeKind {
     UidLinked,
     UidUnlinked,
     UidConsentChanged,
+    EndUserDuplicateSuspected,
     TicketCreated,
     TicketUpdated,
 }
@@ -53,6 +55,13 @@ pub struct Change {
     /// A UID's consent after the change (`UidConsentChanged`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentStatus>,
+    /// The other end user of a suspected duplicate, its score and the reasons.
+    #[serde(rename = "candidateEndUserID", skip_serializing_if = "Option::is_none")]
+    pub candidate_end_user_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<Reason>,
     #[serde(rename = "sourceEndUserID", skip_serializing_if = "Option::is_none")]
     pub source_end_user_id: Option<u64>,
     #[serde(rename = "targetEndUserID", skip_serializing_if = "Option::is_none")]
@@ -94,6 +103,9 @@ impl Change {
             end_user_uid_id: None,
             uid_type: None,
             consent: None,
+            candidate_end_user_id: None,
+            score: None,
+            reasons: Vec::new(),
             source_end_user_id: None,
             target_end_user_id: None,
             merge_id: None,
@@ -169,6 +181,29 @@ pub fn of_end_user(
         }),
     );
     changes
+}
+
+/// End user `user` (as written) now likely the same person as `candidate` (SPEC 9).
+pub fn duplicate_suspected(
+    tenant: TenantId,
+    user: &EndUser,
+    candidate: Candidate,
+    now: Timestamp,
+) -> Change {
+    let id = Some(candidate.end_user_id);
+    Change {
+        candidate_end_user_id: id,
+        score: Some(candidate.score),
+        reasons: candidate.reasons,
+        ..Change::of(
+            ChangeKind::EndUserDuplicateSuspected,
+            tenant,
+            user.id,
+            user.version,
+            now,
+            id,
+        )
+    }
 }
 
 /// Each UID of `after` whose consent differs from what `before` held of the same address

@@ -3,6 +3,7 @@
 pub mod change;
 pub mod consent;
 pub mod customer;
+pub mod duplicates;
 pub mod end_user;
 pub mod errors;
 pub mod fields;

@@ -1,5 +1,5 @@
-//! The `end-user-hygiene` family (SPEC 9's identity hygiene): an end user's consent history (its
-//! function: `functions/end-user-hygiene`).
+//! The `end-user-hygiene` family (SPEC 9's identity hygiene): an end user's consent history and
+//! its duplicate candidates (its function: `functions/end-user-hygiene`).
 
 use std::sync::Arc;
 
@@ -10,22 +10,38 @@ use crate::domain::TenantId;
 use crate::error::ApiError;
 use crate::families::path_id;
 use crate::http::request::Call;
-use crate::http::response::{Reply, json};
+use crate::http::response::{Reply, json, no_content};
 use crate::http::router::{AuthPolicy, Family, Route};
-use crate::service::consent;
+use crate::service::{consent, duplicates};
 use crate::store::Table;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
     Consent,
+    Duplicates,
+    Dismiss,
 }
 
-const ROUTES: &[Route<Op>] = &[Route::new(
-    Method::GET,
-    "/api/EndUsers/{id}/consent",
-    AuthPolicy::Jwt,
-    Op::Consent,
-)];
+const ROUTES: &[Route<Op>] = &[
+    Route::new(
+        Method::GET,
+        "/api/EndUsers/{id}/consent",
+        AuthPolicy::Jwt,
+        Op::Consent,
+    ),
+    Route::new(
+        Method::GET,
+        "/api/EndUsers/{id}/duplicates",
+        AuthPolicy::Jwt,
+        Op::Duplicates,
+    ),
+    Route::new(
+        Method::POST,
+        "/api/EndUsers/{id}/duplicates/{otherID}/dismiss",
+        AuthPolicy::Jwt,
+        Op::Dismiss,
+    ),
+];
 
 pub struct Hygiene {
     table: Arc<dyn Table>,
@@ -50,6 +66,16 @@ impl Family for Hygiene {
         let tenant = call.tenant()?;
         match op {
             Op::Consent => consent_history(table, tenant, call).await,
+            Op::Duplicates => {
+                let candidates =
+                    duplicates::candidates(table, tenant, path_id(call, "id")?).await?;
+                json(StatusCode::OK, &candidates)
+            }
+            Op::Dismiss => {
+                let (id, other) = (path_id(call, "id")?, path_id(call, "otherID")?);
+                duplicates::dismiss(table, tenant, id, other).await?;
+                Ok(no_content())
+            }
         }
     }
 }

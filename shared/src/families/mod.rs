@@ -6,6 +6,7 @@ pub mod customers;
 pub mod end_user_uids;
 pub mod end_users;
 pub mod hygiene;
+pub mod imports;
 mod keyed;
 pub mod lifecycle;
 pub mod openapi;
@@ -25,9 +26,9 @@ use crate::runtime::Resources;
 
 pub use customers::Customers;
 pub use end_user_uids::EndUserUids;
-pub use end_users::BULK_IN_FLIGHT;
 pub use end_users::EndUsers;
 pub use hygiene::Hygiene;
+pub use imports::{BULK_IN_FLIGHT, Imports};
 pub use lifecycle::Lifecycle;
 pub use openapi::OpenApi;
 pub use tickets::Tickets;
@@ -51,7 +52,7 @@ pub fn add<T: utoipa::ToSchema>(found: &mut Vec<NamedSchema>) {
 #[cfg(feature = "openapi")]
 pub fn schemas() -> Vec<NamedSchema> {
     let mut found = Vec::new();
-    end_users::schemas(&mut found);
+    imports::schemas(&mut found);
     lifecycle::schemas(&mut found);
     webhooks::schemas(&mut found);
     found
@@ -75,6 +76,7 @@ pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
             resources.cursors.clone(),
             suppressions.clone(),
         ))
+        .mount(Imports::new(table.clone(), suppressions.clone()))
         .mount(Lifecycle::new(table.clone(), suppressions.clone()))
         .mount(Hygiene::new(table.clone()))
         .mount(OpenApi)

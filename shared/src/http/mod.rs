@@ -21,7 +21,7 @@ use lambda_http::{Body, Request, Response};
 use self::auth::Tokens;
 use self::request::{Call, Caller, new_request_id, request_id, route_path};
 use self::response::Reply;
-use self::router::{AuthPolicy, Family, Lookup, Mounted};
+use self::router::{AuthPolicy, Family, Lookup, Mounted, more_specific};
 use crate::domain::TenantId;
 use crate::error::ApiError;
 
@@ -58,6 +58,13 @@ fn stamp_request_id(response: &mut Response<Body>, request_id: &str) {
     if let Ok(value) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
+}
+
+/// The route a request takes: its family, the route's index there, the path parameters.
+struct Routed<'a, 'p> {
+    family: &'a dyn Mounted,
+    index: usize,
+    params: Vec<(&'static str, &'p str)>,
 }
 
 impl Api {
@@ -137,6 +144,47 @@ impl Api {
         response
     }
 
+    /// The route of `method` on `segments` (of `path`): the most specific template of any
+    /// family (a literal segment of one family wins over another family's parameter), then its
+    /// method.
+    fn route_of<'p>(
+        &self,
+        method: &Method,
+        segments: &[&'p str],
+        path: &str,
+    ) -> Result<Routed<'_, 'p>, ApiError> {
+        let found: Vec<(&dyn Mounted, Lookup<'p>)> = self
+            .families
+            .iter()
+            .map(|family| (family.as_ref(), family.lookup(method, segments)))
+            .filter(|(_, lookup)| lookup.template().is_some())
+            .collect();
+        let best = found
+            .iter()
+            .filter_map(|(_, lookup)| lookup.template())
+            .reduce(|best, t| if more_specific(t, best) { t } else { best })
+            .ok_or_else(|| ApiError::NotFound(format!("no route for {path}")))?;
+        let mut allowed = Vec::new();
+        for (family, lookup) in found {
+            match lookup {
+                Lookup::Found {
+                    index,
+                    template,
+                    params,
+                } if template == best => {
+                    return Ok(Routed {
+                        family,
+                        index,
+                        params,
+                    });
+                }
+                Lookup::OtherMethods { template, allow } if template == best => allowed.push(allow),
+                _ => {}
+            }
+        }
+        Err(ApiError::MethodNotAllowed(allowed.join(", ")))
+    }
+
     async fn dispatch<'r>(
         &'r self,
         request: &'r Request,
@@ -145,28 +193,17 @@ impl Api {
     ) -> Result<Reply, ApiError> {
         let path = route_path(request);
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        let mut found = None;
-        for family in &self.families {
-            match family.lookup(request.method(), &segments) {
-                Lookup::Unknown => continue,
-                Lookup::OtherMethods(allow) => return Err(ApiError::MethodNotAllowed(allow)),
-                Lookup::Found { index, params } => {
-                    found = Some((family, index, params));
-                    break;
-                }
-            }
-        }
-        let Some((family, index, params)) = found else {
-            return Err(ApiError::NotFound(format!("no route for {path}")));
-        };
+        let Routed {
+            family,
+            index,
+            params,
+        } = self.route_of(request.method(), &segments, path)?;
         let (method, template, policy) = family.route(index);
         *route_out = RouteName(Some((method, template)));
 
         let mut call = Call::new(request, params, self.public_base_url.as_deref());
         call.limited_to(self.deadline);
-        let caller = self
-            .authenticate(policy, family.as_ref(), index, &call)
-            .await?;
+        let caller = self.authenticate(policy, family, index, &call).await?;
         *tenant_out = caller.tenant();
         call.authenticated(caller);
         family.call(index, &call).await

@@ -70,13 +70,30 @@ pub trait Family: Send + Sync + 'static {
 pub enum Lookup<'p> {
     /// No route of the family has this path.
     Unknown,
-    /// The path exists with other methods (their `Allow` value).
-    OtherMethods(String),
-    /// Route `index`, with the path parameters.
+    /// The path's most specific template in the family exists with other methods (their
+    /// `Allow` value).
+    OtherMethods {
+        template: &'static str,
+        allow: String,
+    },
+    /// Route `index` (of `template`), with the path parameters.
     Found {
         index: usize,
+        template: &'static str,
         params: Vec<(&'static str, &'p str)>,
     },
+}
+
+impl Lookup<'_> {
+    /// The template the lookup matched.
+    pub fn template(&self) -> Option<&'static str> {
+        match self {
+            Lookup::Unknown => None,
+            Lookup::OtherMethods { template, .. } | Lookup::Found { template, .. } => {
+                Some(template)
+            }
+        }
+    }
 }
 
 /// The parameter name of a template segment (`{id}`), if it is one.
@@ -106,7 +123,7 @@ fn bind<'p>(template: &'static str, segments: &[&'p str]) -> Vec<(&'static str, 
 
 /// Whether `a` is more specific than `b`: at the first segment where one has a literal and the
 /// other a parameter, `a` has the literal.
-fn more_specific(a: &str, b: &str) -> bool {
+pub(crate) fn more_specific(a: &str, b: &str) -> bool {
     let is_param = |part: &str| part.starts_with('{');
     a.split('/')
         .zip(b.split('/'))
@@ -138,14 +155,16 @@ pub fn lookup<'p, Op>(routes: &[Route<Op>], method: &Method, segments: &[&'p str
     match same_path().find(|(_, route)| route.method == *method) {
         Some((index, _)) => Lookup::Found {
             index,
+            template,
             params: bind(template, segments),
         },
-        None => Lookup::OtherMethods(
-            same_path()
+        None => Lookup::OtherMethods {
+            template,
+            allow: same_path()
                 .map(|(_, route)| route.method.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-        ),
+        },
     }
 }
 
@@ -217,7 +236,7 @@ mod tests {
     fn found(method: Method, path: &str) -> Option<(Op, Vec<(&'static str, String)>)> {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match lookup(ROUTES, &method, &segments) {
-            Lookup::Found { index, params } => Some((
+            Lookup::Found { index, params, .. } => Some((
                 ROUTES[index].op,
                 params.into_iter().map(|(n, v)| (n, v.to_owned())).collect(),
             )),
@@ -250,11 +269,11 @@ mod tests {
         let segments = ["api", "EndUsers", "byUid"];
         assert!(matches!(
             lookup(ROUTES, &Method::PUT, &segments),
-            Lookup::OtherMethods(allow) if allow == "GET"
+            Lookup::OtherMethods { allow, .. } if allow == "GET"
         ));
         assert!(matches!(
             lookup(ROUTES, &Method::DELETE, &["api", "EndUsers", "1"]),
-            Lookup::OtherMethods(allow) if allow == "GET, PUT"
+            Lookup::OtherMethods { allow, .. } if allow == "GET, PUT"
         ));
         for path in ["/api/Nope", "/api/EndUsers/1/merges", "/api"] {
             let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();

@@ -198,3 +198,72 @@ async fn public_routes_need_nothing_and_unknown_methods_list_the_known_ones() {
     assert_eq!(response.headers()["allow"], "GET");
     assert_eq!(answer(request("GET", "/elsewhere", &[], "")).await.0, 404);
 }
+
+/// A family with a literal segment (`special`) where another family has a parameter.
+struct Literal;
+
+const LITERAL_ROUTES: &[Route<Op>] = &[
+    Route::new(Method::POST, "/items/special", AuthPolicy::Public, Op),
+    Route::new(Method::PUT, "/items/{id}/more", AuthPolicy::Public, Op),
+];
+
+const PARAMETER_ROUTES: &[Route<Op>] = &[
+    Route::new(Method::GET, "/items/{id}", AuthPolicy::Public, Op),
+    Route::new(Method::DELETE, "/items/{id}", AuthPolicy::Public, Op),
+];
+
+/// The parameter routes of `/items`, answering which family it is.
+struct Parameter;
+
+#[async_trait]
+impl Family for Literal {
+    type Op = Op;
+
+    fn routes(&self) -> &'static [Route<Op>] {
+        LITERAL_ROUTES
+    }
+
+    async fn call(&self, _: Op, _: &Call<'_>) -> Result<Reply, ApiError> {
+        json(StatusCode::OK, &"literal")
+    }
+}
+
+#[async_trait]
+impl Family for Parameter {
+    type Op = Op;
+
+    fn routes(&self) -> &'static [Route<Op>] {
+        PARAMETER_ROUTES
+    }
+
+    async fn call(&self, _: Op, call: &Call<'_>) -> Result<Reply, ApiError> {
+        json(StatusCode::OK, &format!("parameter {}", call.param("id")?))
+    }
+}
+
+#[tokio::test]
+async fn a_literal_of_one_family_wins_over_a_parameter_of_another_mounted_before() {
+    let auth = Authenticator::new(&JwtSettings::with_secret(SECRET)).expect("auth");
+    let api = Api::new(auth, None).mount(Parameter).mount(Literal);
+    let send = |method: &str, path: &str| {
+        let response = api.handle(request(method, path, &[], ""));
+        async move {
+            let response = response.await;
+            let allow = response.headers().get("allow").cloned();
+            let body = String::from_utf8_lossy(response.body().as_ref()).to_string();
+            (response.status().as_u16(), body, allow)
+        }
+    };
+    assert_eq!(send("POST", "/items/special").await.1, "\"literal\"");
+    assert_eq!(send("GET", "/items/7").await.1, "\"parameter 7\"");
+    assert_eq!(send("PUT", "/items/7/more").await.1, "\"literal\"");
+    // The literal is the path's route, as within one family: its methods only.
+    let (status, _, allow) = send("GET", "/items/special").await;
+    assert_eq!(
+        (status, allow.as_ref().and_then(|a| a.to_str().ok())),
+        (405, Some("POST"))
+    );
+    let (status, _, allow) = send("PATCH", "/items/7").await;
+    assert_eq!(status, 405);
+    assert_eq!(allow.expect("allow"), "GET, DELETE");
+}

@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::suppression;
 use super::unit_of_work::{self, Exhausted, Record, Step};
+use super::{duplicates, suppression};
 use crate::domain::change;
 use crate::domain::end_user::{
     self, EndUser, EndUserBody, EndUserView, ListQuery, MergeRecord, select_page,
@@ -124,11 +124,13 @@ pub async fn create(
         let now = Timestamp::now();
         let mut block = IdBlock::for_new_end_user();
         let mut revision = end_user::create(body, &mut block, now)?;
-        let checks =
-            suppression::screen(table, suppressions, tenant, None, &mut revision.user, now).await?;
+        let new = &mut revision.user;
+        let (checks, suspected) =
+            duplicates::screened(table, suppressions, tenant, None, new, now).await?;
         let mut tx = store::end_user::created(tenant, &revision, &block, now)?;
         tx.push_all(checks);
-        let changes = change::of_end_user(tenant, None, Some(&revision.user), now);
+        let mut changes = change::of_end_user(tenant, None, Some(&revision.user), now);
+        changes.extend(suspected);
         Ok(Step::announce(
             one_transaction(tx)?,
             revision.user,
@@ -174,8 +176,8 @@ pub(super) async fn updated<T>(
         return Ok(Step::Done(answer(current)));
     }
     let linked = &mut revision.user;
-    let checks =
-        suppression::screen(table, suppressions, tenant, Some(&current), linked, now).await?;
+    let (checks, suspected) =
+        duplicates::screened(table, suppressions, tenant, Some(&current), linked, now).await?;
     let mut tx = store::end_user::changes(
         tenant,
         Some(&current),
@@ -186,7 +188,8 @@ pub(super) async fn updated<T>(
     )?;
     tx.push_all(checks);
     let tx = one_transaction(tx)?;
-    let changes = change::of_end_user(tenant, Some(&current), Some(&revision.user), now);
+    let mut changes = change::of_end_user(tenant, Some(&current), Some(&revision.user), now);
+    changes.extend(suspected);
     Ok(Step::announce(tx, answer(revision.user), changes, now))
 }
 

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::duplicates;
 use super::end_users::{load, one_transaction};
-use super::suppression;
 use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::change;
 use crate::domain::consent::{Consent, ConsentChange, ConsentStatus};
@@ -199,8 +199,8 @@ pub async fn assign(
         if let Some(consent) = consent {
             next.set_consent(&uid, consent);
         }
-        let checks =
-            suppression::screen(table, suppressions, tenant, Some(&current), &mut next, now)
+        let (checks, suspected) =
+            duplicates::screened(table, suppressions, tenant, Some(&current), &mut next, now)
                 .await?;
         let paths = HashMap::from([(uid.clone(), "uid".to_string())]);
         let mut tx = store::end_user::changes(
@@ -214,7 +214,8 @@ pub async fn assign(
         tx.push_all(checks);
         let tx = one_transaction(tx)?;
         let answer = Assigned::Created(link(&next, &uid, None)?);
-        let changes = change::of_end_user(tenant, Some(&current), Some(&next), now);
+        let mut changes = change::of_end_user(tenant, Some(&current), Some(&next), now);
+        changes.extend(suspected);
         Ok(Step::announce(tx, answer, changes, now))
     })
     .await

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::store::{FailedCondition, Item, Key, Table, Transaction, Write, WriteError, outbox};
 
 /// Attempts of one write use case before a conflict with concurrent writers is reported.
-const ATTEMPTS: u32 = 5;
+const ATTEMPTS: u32 = 8;
 
 /// What one attempt of a write use case decided.
 pub(super) enum Step<T> {

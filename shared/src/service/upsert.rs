@@ -2,8 +2,8 @@
 //! is created holding it. Concurrent upserts of one new reference create one end user: the
 //! loser's claim of the reference is a noted race, and its next attempt updates the winner.
 
+use super::duplicates;
 use super::end_users::{load, one_transaction, updated};
-use super::suppression;
 use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::change;
 use crate::domain::end_user::{self, EndUser, EndUserBody};
@@ -97,12 +97,14 @@ pub async fn upsert(
             let mut block = IdBlock::for_new_end_user();
             let mut revision = end_user::create(body, &mut block, now)?;
             let new = &mut revision.user;
-            let checks = suppression::screen(table, suppressions, tenant, None, new, now).await?;
+            let (checks, suspected) =
+                duplicates::screened(table, suppressions, tenant, None, new, now).await?;
             let mut created = store::end_user::created(tenant, &revision, &block, now)?;
             created.push_all(checks);
             let mut tx = one_transaction(created)?;
             tx.note_write(&customer_ref::key(tenant, reference), REFERENCE_TAKEN);
-            let changes = change::of_end_user(tenant, None, Some(&revision.user), now);
+            let mut changes = change::of_end_user(tenant, None, Some(&revision.user), now);
+            changes.extend(suspected);
             Ok(Step::announce(
                 tx,
                 Upserted::Created(revision.user),

@@ -9,8 +9,9 @@ use super::item::{Kind, decode, encode, keyed, number};
 use super::transaction::Transaction;
 use super::{
     AttributeValue, Condition, Index, Item, Key, PageStart, Projection, StoreError, Write,
-    customer_ref, id_block, owner, ticket, uid_index,
+    customer_ref, id_block, match_key, owner, ticket, uid_index,
 };
+use crate::domain::duplicates::MatchKey;
 use crate::domain::end_user::{EndUser, EndUserSummary, Revision, Tombstone};
 use crate::domain::ids::IdBlock;
 use crate::domain::uid::Uid;
@@ -92,6 +93,10 @@ pub fn to_item(tenant: TenantId, user: &EndUser) -> Result<Item, StoreError> {
             AttributeValue::S(partition),
         );
         item.insert(BY_REFERENCE.sort_key.into(), number(0));
+    }
+    if user.anonymized_at.is_none() {
+        let name_and_company = MatchKey::name_and_company(user);
+        match_key::file(&mut item, &match_key::attributes(tenant, &name_and_company));
     }
     Ok(keyed(Kind::EndUser, key(tenant, user.id), item))
 }
@@ -185,12 +190,13 @@ pub fn changes(
         };
         tx.push(release);
     }
-    for (key, (kind, path)) in new.into_iter().filter(|(k, _)| !old.contains_key(k)) {
+    tx.push_all(restamps(&old, &new, end_user_id));
+    for (key, entry) in new.into_iter().filter(|(k, _)| !old.contains_key(k)) {
         let claim = Write::Put {
-            item: owner::item(kind, key, end_user_id),
+            item: entry.item(key, end_user_id),
             condition: Some(Condition::NotExists),
         };
-        tx.claim(claim, end_user_id, path);
+        tx.claim(claim, end_user_id, entry.path);
     }
     Ok(tx)
 }
@@ -213,26 +219,75 @@ pub fn created(
     )
 }
 
-/// The index items an end user holds (its UID values and customerRef), each with its kind and
-/// the request field path that brings it in.
-fn index_entries(
+/// An index item an end user holds.
+pub(super) struct Entry {
+    kind: Kind,
+    /// The request field that brings its value in (for a 409 that names it).
+    path: String,
+    /// The match keys it files (SPEC 9 duplicate candidates), as index attributes.
+    matches: Vec<(&'static str, AttributeValue)>,
+}
+
+impl Entry {
+    /// The item under `key`, held by `owner`.
+    pub(super) fn item(&self, key: Key, owner: u64) -> Item {
+        let mut item = owner::item(self.kind, key, owner);
+        match_key::file(&mut item, &self.matches);
+        item
+    }
+}
+
+/// The index items an end user holds (its UID values and customerRef), each with its kind, the
+/// request field path that brings it in and its match keys.
+pub(super) fn index_entries(
     tenant: TenantId,
     user: Option<&EndUser>,
     paths: &HashMap<Uid, String>,
-) -> BTreeMap<Key, (Kind, String)> {
+) -> BTreeMap<Key, Entry> {
     let Some(user) = user else {
         return BTreeMap::new();
     };
     let uids = user.uids.iter().map(|u| {
         let uid = u.as_uid();
-        let path = paths.get(&uid).cloned().unwrap_or_else(|| "uids".into());
-        (uid_index::key(tenant, &uid), (Kind::UidIndex, path))
+        let keys = [
+            MatchKey::of_uid(&uid),
+            MatchKey::name_and_domain(user, &uid),
+        ];
+        let entry = Entry {
+            kind: Kind::UidIndex,
+            path: paths.get(&uid).cloned().unwrap_or_else(|| "uids".into()),
+            matches: match_key::attributes(tenant, keys.iter().flatten()),
+        };
+        (uid_index::key(tenant, &uid), entry)
     });
     let reference = user.customer_ref.iter().map(|r| {
-        let entry = (Kind::CustomerRef, "customerRef".to_string());
+        let entry = Entry {
+            kind: Kind::CustomerRef,
+            path: "customerRef".to_string(),
+            matches: match_key::attributes(tenant, &MatchKey::of_reference(r)),
+        };
         (customer_ref::key(tenant, r), entry)
     });
     uids.chain(reference).collect()
+}
+
+/// The index items `end_user_id` keeps from `old` to `new` whose match keys changed (a new name
+/// changes the name and domain keys), written again while it holds them.
+pub(super) fn restamps(
+    old: &BTreeMap<Key, Entry>,
+    new: &BTreeMap<Key, Entry>,
+    end_user_id: u64,
+) -> Vec<Write> {
+    new.iter()
+        .filter(|(key, entry)| {
+            old.get(*key)
+                .is_some_and(|was| was.matches != entry.matches)
+        })
+        .map(|(key, entry)| Write::Put {
+            item: entry.item(key.clone(), end_user_id),
+            condition: Some(owner::held_by(end_user_id)),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -264,6 +319,49 @@ mod tests {
         let full: EndUserSummary =
             serde_json::from_value(serde_json::to_value(user()).expect("json")).expect("summary");
         assert_eq!(summary, full);
+    }
+
+    #[test]
+    fn a_new_name_files_the_e_mails_again_and_nothing_else() {
+        let tenant = TenantId::new(1).expect("tenant");
+        let mut renamed = user();
+        renamed.name = Some("Jane Smith".into());
+        renamed.version += 1;
+        let tx = changes(
+            tenant,
+            Some(&user()),
+            Some(&renamed),
+            None,
+            &HashMap::new(),
+            Timestamp::now(),
+        )
+        .expect("tx");
+        let email = uid_index::key(tenant, &user().uids[0].as_uid());
+        let rewritten: Vec<&Write> = tx
+            .writes
+            .iter()
+            .filter(|w| w.key() == Some(email.clone()))
+            .collect();
+        assert_eq!(rewritten.len(), 1, "{:?}", tx.writes);
+        let Write::Put { item, condition } = rewritten[0] else {
+            panic!("a put: {rewritten:?}");
+        };
+        assert_eq!(condition, &Some(owner::held_by(1000)));
+        assert_eq!(
+            item.get(match_key::NAME_MATCHES.partition_key),
+            Some(&AttributeValue::S(
+                "T#1#MK#nameDomain:jane smith\nexample.com".into()
+            ))
+        );
+        let reference = customer_ref::key(tenant, "ERP-1");
+        assert!(tx.writes.iter().all(|w| w.key() != Some(reference.clone())));
+        let record = to_item(tenant, &renamed).expect("record");
+        assert_eq!(
+            record.get(match_key::MATCHES.partition_key),
+            Some(&AttributeValue::S(
+                "T#1#MK#nameCompany:jane smith\nacme".into()
+            ))
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub enum Kind {
     Channel,
     CustomerRef,
     Delivery,
+    Dismissal,
     EndUser,
     Erasure,
     IdBlock,
@@ -36,11 +37,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Account,
         Kind::Channel,
         Kind::CustomerRef,
         Kind::Delivery,
+        Kind::Dismissal,
         Kind::EndUser,
         Kind::Erasure,
         Kind::IdBlock,
@@ -62,6 +64,7 @@ impl Kind {
             Kind::Channel => "Channel",
             Kind::CustomerRef => "CustomerRef",
             Kind::Delivery => "Delivery",
+            Kind::Dismissal => "Dismissal",
             Kind::EndUser => "EndUser",
             Kind::Erasure => "Erasure",
             Kind::IdBlock => "IdBlock",

@@ -3,6 +3,8 @@
 //! source's tombstone, every moved index item handed over, the tombstones of end users merged
 //! into the source before pointed at the target, and the record.
 
+use std::collections::HashMap;
+
 use super::end_user::{self, at_version, key as profile_key, tombstone_item};
 use super::item::{Kind, decode, encode, keyed, number};
 use super::transaction::Transaction;
@@ -35,16 +37,37 @@ pub fn from_item(item: Item) -> Result<MergeRecord, StoreError> {
 }
 
 /// The index items `moved` names (its UIDs and a moved customerRef) passed from `from` to
-/// `to`.
-fn hand_over(tx: &mut Transaction, tenant: TenantId, moved: &MergeRecord, from: u64, to: u64) {
-    for uid in &moved.moved_uids {
-        let key = uid_index::key(tenant, &uid.as_uid());
-        tx.push(owner::handover(Kind::UidIndex, key, from, to));
+/// `receiver`, filed under the match keys it gives them.
+fn hand_over(
+    tx: &mut Transaction,
+    tenant: TenantId,
+    moved: &MergeRecord,
+    from: u64,
+    receiver: &EndUser,
+) {
+    let entries = end_user::index_entries(tenant, Some(receiver), &HashMap::new());
+    let uids = moved
+        .moved_uids
+        .iter()
+        .map(|uid| (Kind::UidIndex, uid_index::key(tenant, &uid.as_uid())));
+    let reference = moved
+        .moved_fields
+        .get("customerRef")
+        .map(|reference| (Kind::CustomerRef, customer_ref::key(tenant, reference)));
+    for (kind, key) in uids.chain(reference) {
+        let item = match entries.get(&key) {
+            Some(entry) => entry.item(key, receiver.id),
+            None => owner::item(kind, key, receiver.id),
+        };
+        tx.push(owner::handover(item, from));
     }
-    if let Some(reference) = moved.moved_fields.get("customerRef") {
-        let key = customer_ref::key(tenant, reference);
-        tx.push(owner::handover(Kind::CustomerRef, key, from, to));
-    }
+}
+
+/// The index items `before` keeps as `after` whose match keys changed (a name a merge brought).
+fn restamp(tx: &mut Transaction, tenant: TenantId, before: &EndUser, after: &EndUser) {
+    let old = end_user::index_entries(tenant, Some(before), &HashMap::new());
+    let new = end_user::index_entries(tenant, Some(after), &HashMap::new());
+    tx.push_all(end_user::restamps(&old, &new, after.id));
 }
 
 /// The tombstones of `ids`, pointing at `from`, pointed at `to`.
@@ -88,7 +111,8 @@ pub fn merged(
         item: tombstone_item(tenant, &tombstone)?,
         condition: Some(at_version(source.version)),
     });
-    hand_over(&mut tx, tenant, record, source.id, target.id);
+    hand_over(&mut tx, tenant, record, source.id, &folded.target);
+    restamp(&mut tx, tenant, target, &folded.target);
     repoint(&mut tx, tenant, &record.repointed, source.id, target.id);
     tx.push(Write::Put {
         item: to_item(tenant, record)?,
@@ -119,7 +143,8 @@ pub fn undone(
         item: end_user::to_item(tenant, &unfolded.source)?,
         condition: Some(at_version(tombstone_version)),
     });
-    hand_over(&mut tx, tenant, record, target.id, record.source_id);
+    hand_over(&mut tx, tenant, record, target.id, &unfolded.source);
+    restamp(&mut tx, tenant, target, &unfolded.target);
     repoint(
         &mut tx,
         tenant,

@@ -9,12 +9,14 @@ pub mod account;
 pub mod channel;
 pub mod customer_ref;
 pub mod delivery;
+pub mod dismissal;
 pub mod dynamodb;
 pub mod end_user;
 pub mod erasure;
 pub mod id_block;
 pub mod idempotency;
 pub mod item;
+pub mod match_key;
 pub mod memory;
 pub mod merge;
 pub mod message;
@@ -41,7 +43,13 @@ pub const SK: &str = "SK";
 pub const EXPIRES_AT: &str = "expiresAt";
 
 /// Every secondary index of the table.
-pub const INDEXES: [&Index; 3] = [&end_user::BY_TENANT, &ticket::BY_END_USER, &sweep::SWEEP];
+pub const INDEXES: [&Index; 5] = [
+    &end_user::BY_TENANT,
+    &ticket::BY_END_USER,
+    &sweep::SWEEP,
+    &match_key::MATCHES,
+    &match_key::NAME_MATCHES,
+];
 
 /// A secondary index of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -30,11 +30,11 @@ pub fn held_by(end_user_id: u64) -> Condition {
     }
 }
 
-/// The index item of `kind` under `key` passed from end user `from` to `to` (a merge or its
-/// undo): only while `from` holds it.
-pub fn handover(kind: Kind, key: Key, from: u64, to: u64) -> Write {
+/// An index item (`item`, naming its new holder) passed from end user `from` to another (a merge
+/// or its undo): only while `from` holds it.
+pub fn handover(item: Item, from: u64) -> Write {
     Write::Put {
-        item: item(kind, key, to),
+        item,
         condition: Some(held_by(from)),
     }
 }

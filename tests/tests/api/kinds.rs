@@ -1,7 +1,8 @@
 //! Every item the API writes names its kind (a stream consumer reads items by kind, not by
 //! parsing keys): after an end user, its UIDs (a keyed assign), the account, channels, webhook
 //! messages, a reply, a close, a merge, an anonymization (of an opted-out address: its
-//! suppression) and an upsert, no item of the embedded table is without one.
+//! suppression), an upsert and a dismissed duplicate, no item of the embedded table is without
+//! one.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -77,6 +78,13 @@ async fn every_stored_item_names_its_kind() {
     );
     let upserted = api.put("/api/EndUsers/byRef/K-2", 1, json!({})).await;
     assert_eq!(upserted.status, 201, "{:?}", upserted.body);
+    let other = api.create(1, json!({"firstname": "Other"})).await;
+    let dismiss = format!(
+        "/api/EndUsers/{}/duplicates/{}/dismiss",
+        id_of(&upserted.body),
+        id_of(&other)
+    );
+    assert_eq!(api.post(&dismiss, 1, json!({})).await.status, 204);
 
     let items = table.snapshot().expect("the items");
     let unnamed: Vec<_> = items.iter().filter(|i| Kind::of(i).is_none()).collect();

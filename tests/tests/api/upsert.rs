@@ -126,22 +126,22 @@ async fn concurrent_upserts_of_a_new_reference_create_one_end_user(api: TestApi)
             })
         })
         .collect();
-    let mut statuses = Vec::new();
-    let mut ids = Vec::new();
+    let mut responses = Vec::new();
     for task in tasks {
-        let response = task.await.expect("task");
-        statuses.push(response.status);
-        ids.push(id_of(&response.body));
+        responses.push(task.await.expect("task"));
     }
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status).collect();
+    let bodies: Vec<_> = responses.iter().map(|r| &r.body).collect();
     assert_eq!(
         statuses.iter().filter(|s| **s == 201).count(),
         1,
-        "{statuses:?}"
+        "{statuses:?} {bodies:?}"
     );
     assert!(
         statuses.iter().all(|s| *s == 201 || *s == 200),
-        "{statuses:?}"
+        "{statuses:?} {bodies:?}"
     );
+    let ids: Vec<u64> = responses.iter().map(|r| id_of(&r.body)).collect();
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
     let list = api.get("/api/EndUsers", 1).await;
     assert_eq!(list.body["totalCount"], 1, "{:?}", list.body);

@@ -1,4 +1,5 @@
-//! The `end-users` family: `/api/EndUsers...` (its function: `functions/end-users`).
+//! The `end-users` family: `/api/EndUsers...` (its function: `functions/end-users`); the
+//! integrators' bulk and upsert by reference are the `imports` family's.
 
 use std::sync::Arc;
 
@@ -23,21 +24,14 @@ use crate::http::cursor::CursorKey;
 use crate::http::request::{Call, QueryParams};
 use crate::http::response::{Reply, created, json, no_content};
 use crate::http::router::{AuthPolicy, Family, Route};
-use crate::service::upsert::{self, Upserted};
 use crate::service::{end_users, tickets};
 use crate::store::Table;
 use crate::vault::suppression::Suppressions;
 
 use super::keyed::{self, record};
-use super::{page_request, path_id, path_text};
+use super::{page_request, path_id};
 
-mod bulk;
 mod paging;
-
-#[cfg(feature = "openapi")]
-pub(super) use bulk::schemas;
-
-pub use bulk::IN_FLIGHT as BULK_IN_FLIGHT;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
@@ -48,19 +42,11 @@ pub enum Op {
     Update,
     Delete,
     Tickets,
-    Upsert,
-    Bulk,
 }
 
 const ROUTES: &[Route<Op>] = &[
     Route::new(Method::GET, "/api/EndUsers", AuthPolicy::Jwt, Op::List),
     Route::new(Method::POST, "/api/EndUsers", AuthPolicy::Jwt, Op::Create),
-    Route::new(
-        Method::POST,
-        "/api/EndUsers/bulk",
-        AuthPolicy::Jwt,
-        Op::Bulk,
-    ),
     Route::new(
         Method::GET,
         "/api/EndUsers/byUid",
@@ -85,12 +71,6 @@ const ROUTES: &[Route<Op>] = &[
         "/api/EndUsers/{id}/tickets",
         AuthPolicy::Jwt,
         Op::Tickets,
-    ),
-    Route::new(
-        Method::PUT,
-        "/api/EndUsers/byRef/{customerRef}",
-        AuthPolicy::Jwt,
-        Op::Upsert,
     ),
 ];
 
@@ -213,12 +193,12 @@ fn ticket_query(query: &QueryParams) -> Result<TicketQuery, ApiError> {
 }
 
 /// 200 with one end user and its `ETag`.
-fn one(user: &EndUser) -> Result<Reply, ApiError> {
+pub(super) fn one(user: &EndUser) -> Result<Reply, ApiError> {
     Ok(json(StatusCode::OK, &user.view())?.tagged(user.version))
 }
 
 /// 201 with a new end user, its `Location` and `ETag`.
-fn new_one(user: &EndUser) -> Result<Reply, ApiError> {
+pub(super) fn new_one(user: &EndUser) -> Result<Reply, ApiError> {
     let location = format!("/api/EndUsers/{}", user.id);
     Ok(created(&location, &user.view())?.tagged(user.version))
 }
@@ -231,23 +211,6 @@ async fn read_one(table: &dyn Table, tenant: TenantId, call: &Call<'_>) -> Resul
         Err(Unmet::NotModified(version)) => Ok(Reply::not_modified(version)),
         Err(failed) => Err(failed.into()),
         Ok(()) => one(&user),
-    }
-}
-
-/// `PUT /api/EndUsers/byRef/{customerRef}`: 201 when it created the end user, 200 when it
-/// updated it.
-async fn upsert(
-    table: &dyn Table,
-    suppressions: &Suppressions,
-    tenant: TenantId,
-    call: &Call<'_>,
-) -> Result<Reply, ApiError> {
-    let reference = path_text(call, "customerRef")?;
-    let pre = call.preconditions()?;
-    let body: EndUserBody = call.json()?;
-    match upsert::upsert(table, suppressions, tenant, &reference, &body, &pre, None).await? {
-        Upserted::Created(user) => new_one(&user),
-        Upserted::Updated(user) => one(&user),
     }
 }
 
@@ -329,8 +292,6 @@ impl Family for EndUsers {
                 let page = tickets::list(table, tenant, id, &query).await?;
                 json(StatusCode::OK, &page.map(Ticket::view))
             }
-            Op::Upsert => upsert(table, suppressions, tenant, call).await,
-            Op::Bulk => bulk::bulk(table, suppressions, tenant, call).await,
         }
     }
 }

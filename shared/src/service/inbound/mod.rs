@@ -14,7 +14,7 @@ pub use checks::{Checked, SenderRead, read_for_checks};
 
 use self::checks::sender_keys;
 use self::lead::new_lead;
-use super::suppression;
+use super::duplicates;
 use super::uids;
 use super::unit_of_work::{self, Exhausted, Notes, Plan, Step};
 use crate::domain::change::{self, Change, ChangeKind};
@@ -214,13 +214,15 @@ async fn resolve(
     }
     let suppressions = request.suppressions;
     let lead = &mut revision.user;
-    let checks = suppression::screen(table, suppressions, tenant, None, lead, now).await?;
+    let (checks, suspected) =
+        duplicates::screened(table, suppressions, tenant, None, lead, now).await?;
     let mut writes = crate::store::end_user::created(tenant, &revision, &block, now)?;
     writes.push_all(checks);
     // A UID taken meanwhile is a lost race here, not a conflict: the next attempt finds its
     // holder.
     tx.push_races(writes);
     changes.extend(change::of_end_user(tenant, None, Some(&revision.user), now));
+    changes.extend(suspected);
     Ok(Sender {
         end_user_id: revision.user.id,
         known: None,
@@ -345,8 +347,8 @@ async fn revise(
         return Ok(Vec::new());
     }
     let suppressions = request.suppressions;
-    let checks =
-        suppression::screen(table, suppressions, tenant, Some(record), &mut next, now).await?;
+    let (checks, suspected) =
+        duplicates::screened(table, suppressions, tenant, Some(record), &mut next, now).await?;
     // The end user's version and the e-mail's index item are conditions: a change of either
     // since the read is a lost race, and the next attempt reads again.
     let mut writes = crate::store::end_user::changes(
@@ -359,7 +361,9 @@ async fn revise(
     )?;
     writes.push_all(checks);
     tx.push_races(writes);
-    Ok(change::of_end_user(tenant, Some(record), Some(&next), now))
+    let mut changes = change::of_end_user(tenant, Some(record), Some(&next), now);
+    changes.extend(suspected);
+    Ok(changes)
 }
 
 /// The ticket `message` opens for `end_user_id`, counting it.

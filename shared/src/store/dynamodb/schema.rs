@@ -1,6 +1,7 @@
 //! The table's schema, created where no template does it (local server and tests; deployed
 //! tables come from template.yaml).
 
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -75,10 +76,20 @@ impl DynamoTable {
                 })
                 .build()
                 .map_err(internal)?;
-            request = request
-                .attribute_definitions(attribute(index.partition_key, ScalarAttributeType::S)?)
-                .attribute_definitions(attribute(index.sort_key, ScalarAttributeType::N)?)
-                .global_secondary_indexes(gsi);
+            request = request.global_secondary_indexes(gsi);
+        }
+        // Indexes may share a key attribute (the match keys' sort on `endUserID`): each is
+        // defined once.
+        let mut defined = BTreeSet::new();
+        for index in INDEXES {
+            for (name, kind) in [
+                (index.partition_key, ScalarAttributeType::S),
+                (index.sort_key, ScalarAttributeType::N),
+            ] {
+                if defined.insert(name) {
+                    request = request.attribute_definitions(attribute(name, kind)?);
+                }
+            }
         }
         let created = request.send().await;
         match created {
