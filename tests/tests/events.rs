@@ -70,7 +70,10 @@ fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
         "EndUserUidsFunction" => api.mount(EndUserUids::new(table, events_suppressions())),
         "OpenApiFunction" => api.mount(OpenApi),
         "CustomersFunction" => api.mount(Customers::new(table, Arc::new(events_vault()))),
-        "TicketsFunction" => api.mount(Tickets::new(table)),
+        "TicketsFunction" => api.mount(Tickets::new(
+            table,
+            CursorKey::derived_from(EVENTS_SECRET.as_bytes()),
+        )),
         "WebhooksFunction" => api.mount(Webhooks::new(
             table,
             Arc::new(events_vault()),

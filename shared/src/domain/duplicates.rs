@@ -44,6 +44,14 @@ impl Reason {
         }
     }
 
+    /// Whether it compares names (with a company or an e-mail domain).
+    pub fn is_name(self) -> bool {
+        matches!(
+            self,
+            Reason::SameNameAndCompany | Reason::SameNameAndEmailDomain
+        )
+    }
+
     /// The prefix of its keys' tokens.
     fn tag(self) -> &'static str {
         match self {

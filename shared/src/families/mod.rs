@@ -10,6 +10,7 @@ pub mod imports;
 mod keyed;
 pub mod lifecycle;
 pub mod openapi;
+mod paging;
 pub mod tickets;
 pub mod webhooks;
 
@@ -81,7 +82,7 @@ pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
         .mount(Hygiene::new(table.clone()))
         .mount(OpenApi)
         .mount(EndUserUids::new(table.clone(), suppressions.clone()))
-        .mount(Tickets::new(table.clone()))
+        .mount(Tickets::new(table.clone(), resources.cursors.clone()))
         .mount(Webhooks::new(
             table.clone(),
             Arc::clone(&vault),

@@ -114,10 +114,10 @@ pub async fn dismiss(
 
 /// The `EndUserDuplicateSuspected` events of a write taking an end user from `before` (as read;
 /// `None`: new) to `after`. Only a pair sharing a key the write gains can become likely, so the
-/// gained keys' holders are read (one index query per key, at once), then their records with
-/// the pairs' dismissals (one batch): one event for each holder, live and not dismissed, whose
-/// pair now scores at least [`SUSPECTED_FROM`] and did not before. A write that gains no key
-/// reads nothing.
+/// gained keys' holders are read (one index query per key that can matter, at once), then their
+/// records with the pairs' dismissals (one batch): one event for each holder, live and not
+/// dismissed, whose pair now scores at least [`SUSPECTED_FROM`] and did not before. A write that
+/// gains no such key reads nothing.
 pub(super) async fn suspected(
     table: &dyn Table,
     tenant: TenantId,
@@ -127,7 +127,17 @@ pub(super) async fn suspected(
 ) -> Result<Vec<Change>, ApiError> {
     let keys = keys_of(after);
     let kept = before.map(keys_of).unwrap_or_default();
-    let gained: BTreeSet<MatchKey> = keys.difference(&kept).cloned().collect();
+    // A name reason brings a pair to the threshold only beside an external id it shared before
+    // (a phone or an e-mail shared before made it likely already; one gained finds it anyway):
+    // without one kept, the gained name keys' holders need not be read.
+    let names_count = kept
+        .iter()
+        .any(|key| key.reason() == Reason::SameExternalIgnoringCase);
+    let gained: BTreeSet<MatchKey> = keys
+        .difference(&kept)
+        .filter(|key| names_count || !key.reason().is_name())
+        .cloned()
+        .collect();
     if gained.is_empty() {
         return Ok(Vec::new());
     }

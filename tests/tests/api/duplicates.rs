@@ -19,6 +19,7 @@ on_both_stores!(
     match_keys_follow_name_changes_and_removed_uids,
     a_merge_hands_the_match_keys_to_its_target,
     a_write_making_a_pair_likely_announces_it_once,
+    a_name_beside_a_shared_external_id_is_announced,
     a_webhook_lead_with_a_known_number_is_announced,
     a_rename_racing_an_e_mail_assign_leaves_keys_of_the_final_name,
     a_dismissal_racing_a_merge_applies_only_to_live_end_users,
@@ -404,6 +405,25 @@ async fn a_write_making_a_pair_likely_announces_it_once(api: TestApi) {
         .collect();
     assert_eq!(third_events.len(), 1);
     assert_eq!(third_events[0].1, second, "the dismissed pair is left out");
+}
+
+async fn a_name_beside_a_shared_external_id_is_announced(api: TestApi) {
+    let first = named("Ann Bo").with("company", "Co").uid("External", "X-1");
+    let first = id_of(&api.create(1, first.json()).await);
+    // An external id alone is 0.7.
+    let second = id_of(
+        &api.create(1, end_user().uid("External", "x-1").json())
+            .await,
+    );
+    assert!(suspected(&api).await.is_empty());
+    let path = format!("/api/EndUsers/{second}");
+    let named = json!({"name": "ann bo", "company": "CO"});
+    assert_eq!(api.put(&path, 1, named).await.status, 200);
+    let reasons = vec![
+        "sameExternalIgnoringCase".to_owned(),
+        "sameNameAndCompany".to_owned(),
+    ];
+    assert_eq!(suspected(&api).await, [(second, first, 0.82, reasons)]);
 }
 
 async fn a_webhook_lead_with_a_known_number_is_announced(api: TestApi) {

@@ -6,32 +6,24 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
 
+use crate::domain::TenantId;
 use crate::domain::consent::ConsentStatus;
-use crate::domain::customer::ChannelType;
 use crate::domain::end_user::{self, EndUser, EndUserBody, ListQuery, SORT_FIELDS};
 use crate::domain::errors::FieldErrors;
-use crate::domain::fields::Choice;
 use crate::domain::fields::CountryCode;
 use crate::domain::page::{SortOrder, parse_search, parse_sort_field};
 use crate::domain::precondition::Unmet;
-use crate::domain::ticket::Ticket;
-use crate::domain::ticket::listing::SORT_FIELDS as TICKET_SORT_FIELDS;
-use crate::domain::ticket::{TicketQuery, TicketStatus};
-use crate::domain::uid::Uid;
-use crate::domain::{MAX_ID, TenantId, parse_id};
 use crate::error::ApiError;
 use crate::http::cursor::CursorKey;
 use crate::http::request::{Call, QueryParams};
 use crate::http::response::{Reply, created, json, no_content};
 use crate::http::router::{AuthPolicy, Family, Route};
-use crate::service::{end_users, tickets};
+use crate::service::end_users;
 use crate::store::Table;
 use crate::vault::suppression::Suppressions;
 
 use super::keyed::{self, record};
-use super::{page_request, path_id};
-
-mod paging;
+use super::{page_request, paging, path_id};
 
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
@@ -41,7 +33,6 @@ pub enum Op {
     Get,
     Update,
     Delete,
-    Tickets,
 }
 
 const ROUTES: &[Route<Op>] = &[
@@ -65,12 +56,6 @@ const ROUTES: &[Route<Op>] = &[
         "/api/EndUsers/{id}",
         AuthPolicy::Jwt,
         Op::Delete,
-    ),
-    Route::new(
-        Method::GET,
-        "/api/EndUsers/{id}/tickets",
-        AuthPolicy::Jwt,
-        Op::Tickets,
     ),
 ];
 
@@ -120,75 +105,6 @@ fn list_query(query: &QueryParams) -> Result<ListQuery, ApiError> {
         search,
         attributes,
         consent,
-    })?)
-}
-
-/// A `true`/`false` filter, any case.
-fn flag(raw: Option<&str>) -> Result<Option<bool>, String> {
-    match raw.map(|r| r.trim().to_ascii_lowercase()).as_deref() {
-        None => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(_) => Err("must be true or false".into()),
-    }
-}
-
-/// The query of `GET /api/EndUsers/{id}/tickets`, every invalid parameter named.
-fn ticket_query(query: &QueryParams) -> Result<TicketQuery, ApiError> {
-    let mut errors = FieldErrors::default();
-    let status = query.read("status", &mut errors, None, |raw| {
-        raw.map(TicketStatus::parse).transpose()
-    });
-    let customer_rep_id = query.read("customerRepID", &mut errors, None, |raw| match raw {
-        None => Ok(None),
-        Some(raw) => match raw.trim().parse::<u64>() {
-            Ok(0) => Ok(Some(None)),
-            Ok(id) if id <= MAX_ID => Ok(Some(Some(id))),
-            _ => Err(format!("must be 0 (unassigned) to {MAX_ID}")),
-        },
-    });
-    let channel_type = query.read("channelType", &mut errors, None, |raw| {
-        raw.map(ChannelType::parse).transpose()
-    });
-    let mut channel_ids = Vec::new();
-    for id in query.all("channelIDs").flat_map(|v| v.split(',')) {
-        match parse_id(id.trim()) {
-            Ok(id) => channel_ids.push(id),
-            Err(message) => errors.add("channelIDs", message),
-        }
-    }
-    let uids = query.read("uid", &mut errors, None, |raw| match raw.map(str::trim) {
-        None => Ok(None),
-        Some("") => Err("must not be empty".to_owned()),
-        Some(raw) => Ok(Some(
-            Uid::candidates(raw, None)
-                .into_iter()
-                .map(|uid| uid.value().to_owned())
-                .collect(),
-        )),
-    });
-    let is_closed = query.read("isClosed", &mut errors, None, flag);
-    let is_spam = query.read("isSpam", &mut errors, None, flag);
-    let search = query.read("search", &mut errors, None, parse_search);
-    let sort_by = query.read("sortBy", &mut errors, TICKET_SORT_FIELDS[0].1, |raw| {
-        parse_sort_field(raw, TICKET_SORT_FIELDS)
-    });
-    let order = query.read("sortOrder", &mut errors, SortOrder::Desc, |raw| {
-        SortOrder::parse(raw, SortOrder::Desc)
-    });
-    let page = page_request(query, &mut errors);
-    Ok(errors.into_result(TicketQuery {
-        status,
-        customer_rep_id,
-        channel_type,
-        channel_ids,
-        uids,
-        is_closed,
-        is_spam,
-        search,
-        sort_by,
-        order,
-        page,
     })?)
 }
 
@@ -281,16 +197,6 @@ impl Family for EndUsers {
                 let id = path_id(call, "id")?;
                 end_users::delete(table, suppressions, tenant, id, &pre, None).await?;
                 Ok(no_content())
-            }
-            Op::Tickets => {
-                let id = path_id(call, "id")?;
-                let cursors = &self.cursors;
-                if let Some(paging) = paging::ticket_cursor(call.query(), cursors, tenant, id)? {
-                    return paging::tickets_by_cursor(table, tenant, id, cursors, paging).await;
-                }
-                let query = ticket_query(call.query())?;
-                let page = tickets::list(table, tenant, id, &query).await?;
-                json(StatusCode::OK, &page.map(Ticket::view))
             }
         }
     }
