@@ -154,6 +154,24 @@ pub(super) async fn suspected(
     if others.is_empty() {
         return Ok(Vec::new());
     }
+    let likely = newly_likely(table, tenant, after, &others, &keys, &kept).await?;
+    Ok(likely
+        .into_iter()
+        .map(|candidate| change::duplicate_suspected(tenant, after, candidate, now))
+        .collect())
+}
+
+/// Of `others` (holders of keys `after` gains), those live, not dismissed with it, whose pair
+/// scores at least [`SUSPECTED_FROM`] by `keys` (its keys now) and did not by `kept` (before):
+/// their records and dismissals in one batch read.
+async fn newly_likely(
+    table: &dyn Table,
+    tenant: TenantId,
+    after: &EndUser,
+    others: &[u64],
+    keys: &BTreeSet<MatchKey>,
+    kept: &BTreeSet<MatchKey>,
+) -> Result<Vec<Candidate>, ApiError> {
     let records = others.iter().map(|id| end_user::key(tenant, *id));
     let dismissals = others
         .iter()
@@ -175,17 +193,14 @@ pub(super) async fn suspected(
         let shared = |ours: &BTreeSet<MatchKey>| -> BTreeSet<Reason> {
             ours.intersection(&theirs).map(MatchKey::reason).collect()
         };
-        let (now_shared, shared_before) = (shared(&keys), shared(&kept));
+        let (now_shared, shared_before) = (shared(keys), shared(kept));
         if duplicates::score(&now_shared) >= SUSPECTED_FROM
             && duplicates::score(&shared_before) < SUSPECTED_FROM
         {
             likely.push(duplicates::candidate(*id, &now_shared));
         }
     }
-    Ok(likely
-        .into_iter()
-        .map(|candidate| change::duplicate_suspected(tenant, after, candidate, now))
-        .collect())
+    Ok(likely)
 }
 
 /// What a write linking `user`'s addresses reads before its transaction, at once: the

@@ -1,14 +1,12 @@
 //! Duplicate candidates (SPEC 9): each reason found by its match keys and its near miss not,
 //! scores and order, who is never a candidate, dismissal both ways, keys that follow name
-//! changes and merges, and `EndUserDuplicateSuspected` when a write makes a pair likely.
+//! changes and merges, and the races of both (`duplicate_events.rs`: the event).
 
 use answerpal::store::{AttributeValue, Item};
 use answerpal_testkit::{TestApi, TestResponse};
 use serde_json::{Value, json};
 
-use crate::change_events::outbox;
 use crate::support::*;
-use crate::webhooks::{set_up, sms};
 
 on_both_stores!(
     each_reason_finds_its_pair_and_not_its_near_miss,
@@ -18,9 +16,6 @@ on_both_stores!(
     unknown_and_merged_end_users_answer_404_and_410,
     match_keys_follow_name_changes_and_removed_uids,
     a_merge_hands_the_match_keys_to_its_target,
-    a_write_making_a_pair_likely_announces_it_once,
-    a_name_beside_a_shared_external_id_is_announced,
-    a_webhook_lead_with_a_known_number_is_announced,
     a_rename_racing_an_e_mail_assign_leaves_keys_of_the_final_name,
     a_dismissal_racing_a_merge_applies_only_to_live_end_users,
 );
@@ -52,11 +47,11 @@ async fn reasons(api: &TestApi, tenant: u64, id: u64) -> Vec<(u64, Vec<String>)>
     found.into_iter().map(|(id, _, r)| (id, r)).collect()
 }
 
-fn named(name: &str) -> EndUserBody {
+pub fn named(name: &str) -> EndUserBody {
     end_user().with("name", name)
 }
 
-async fn dismiss(api: &TestApi, id: u64, other: u64) -> TestResponse {
+pub async fn dismiss(api: &TestApi, id: u64, other: u64) -> TestResponse {
     let path = format!("/api/EndUsers/{id}/duplicates/{other}/dismiss");
     api.post(&path, 1, json!({})).await
 }
@@ -119,7 +114,7 @@ async fn each_reason_finds_its_pair_and_not_its_near_miss(api: TestApi) {
     }
 }
 
-async fn reasons_of(api: &TestApi, tenant: u64, id: u64) -> Vec<u64> {
+pub async fn reasons_of(api: &TestApi, tenant: u64, id: u64) -> Vec<u64> {
     let found = candidates(api, tenant, id).await;
     found.into_iter().map(|(id, _, _)| id).collect()
 }
@@ -316,132 +311,6 @@ async fn a_merge_hands_the_match_keys_to_its_target(api: TestApi) {
     assert_eq!(api.post(&undo, 1, json!({})).await.status, 200);
     assert_eq!(reasons_of(&api, 1, watcher).await, [source]);
     assert!(candidates(&api, 1, namesake).await.is_empty());
-}
-
-/// The `EndUserDuplicateSuspected` events in the outbox: `(endUserID, candidateEndUserID,
-/// score, reasons)`.
-async fn suspected(api: &TestApi) -> Vec<(u64, u64, f64, Vec<String>)> {
-    let events = outbox(api).await.into_iter().flat_map(|(_, events)| events);
-    events
-        .filter(|e| e["detailType"] == "EndUserDuplicateSuspected")
-        .map(|e| {
-            let reasons = e["reasons"].as_array().expect("reasons").iter();
-            (
-                e["endUserID"].as_u64().expect("endUserID"),
-                e["candidateEndUserID"]
-                    .as_u64()
-                    .expect("candidateEndUserID"),
-                e["score"].as_f64().expect("score"),
-                reasons
-                    .map(|r| r.as_str().expect("reason").to_owned())
-                    .collect(),
-            )
-        })
-        .collect()
-}
-
-async fn a_write_making_a_pair_likely_announces_it_once(api: TestApi) {
-    let first = named("Rui Sá")
-        .with("company", "Acme")
-        .uid("Phone", "+32470500001");
-    let first = id_of(&api.create(1, first.json()).await);
-    // A name reason alone is below 0.8: nothing announced.
-    let second = named("rui sa").with("company", "ACME").json();
-    let second = id_of(&api.create(1, second).await);
-    assert!(suspected(&api).await.is_empty());
-
-    // The same number under WhatsApp: 1 - 0.15 x 0.6.
-    let path = format!("/api/EndUsers/{second}");
-    let linked = json!({"uids": [{"uidType": "WhatsApp", "uid": "+32470500001"}]});
-    assert_eq!(api.put(&path, 1, linked).await.status, 200);
-    let reasons = vec![
-        "samePhoneNumber".to_owned(),
-        "sameNameAndCompany".to_owned(),
-    ];
-    assert_eq!(
-        suspected(&api).await,
-        [(second, first, 0.91, reasons.clone())]
-    );
-    let event = outbox(&api).await.into_iter().flat_map(|(_, e)| e);
-    let event = event
-        .filter(|e| e["detailType"] == "EndUserDuplicateSuspected")
-        .collect::<Vec<_>>();
-    let text = event[0].to_string();
-    assert!(!text.contains("+32470500001") && !text.to_lowercase().contains("rui"));
-
-    // Already likely: a new shared key announces nothing again.
-    let more = json!({"company": "Acme", "uids": [{"uidType": "Email", "uid": "rui@x.example"}]});
-    assert_eq!(api.put(&path, 1, more).await.status, 200);
-    let again = json!({"uid": "rui+2@x.example", "endUserID": first, "uidType": "Email"});
-    assert_eq!(
-        api.post("/api/EndUserUIDs/assign", 1, again).await.status,
-        201
-    );
-    assert_eq!(suspected(&api).await.len(), 1);
-
-    // A dismissed pair is not announced when it gains a key.
-    let third = id_of(&api.create(1, named("Zed").json()).await);
-    assert_eq!(dismiss(&api, third, first).await.status, 204);
-    let phone = json!({"uids": [{"uidType": "Phone", "uid": "+32470500001"}]});
-    let phone_of_third = api.put(&format!("/api/EndUsers/{third}"), 1, phone).await;
-    // The Phone UID is held by `first`: a 409, and nothing announced either way.
-    assert_eq!(phone_of_third.status, 409);
-    let held = json!({"uid": "rui@x.example", "uidType": "Email", "endUserID": third});
-    assert_eq!(
-        api.post("/api/EndUserUIDs/assign", 1, held).await.status,
-        409
-    );
-    let tagged = json!({"uid": "rui+third@x.example", "uidType": "Email", "endUserID": third});
-    assert_eq!(
-        api.post("/api/EndUserUIDs/assign", 1, tagged).await.status,
-        201
-    );
-    let announced: Vec<u64> = suspected(&api).await.iter().map(|s| s.0).collect();
-    assert_eq!(announced, [second, third]);
-    let third_events: Vec<_> = suspected(&api)
-        .await
-        .into_iter()
-        .filter(|s| s.0 == third)
-        .collect();
-    assert_eq!(third_events.len(), 1);
-    assert_eq!(third_events[0].1, second, "the dismissed pair is left out");
-}
-
-async fn a_name_beside_a_shared_external_id_is_announced(api: TestApi) {
-    let first = named("Ann Bo").with("company", "Co").uid("External", "X-1");
-    let first = id_of(&api.create(1, first.json()).await);
-    // An external id alone is 0.7.
-    let second = id_of(
-        &api.create(1, end_user().uid("External", "x-1").json())
-            .await,
-    );
-    assert!(suspected(&api).await.is_empty());
-    let path = format!("/api/EndUsers/{second}");
-    let named = json!({"name": "ann bo", "company": "CO"});
-    assert_eq!(api.put(&path, 1, named).await.status, 200);
-    let reasons = vec![
-        "sameExternalIgnoringCase".to_owned(),
-        "sameNameAndCompany".to_owned(),
-    ];
-    assert_eq!(suspected(&api).await, [(second, first, 0.82, reasons)]);
-}
-
-async fn a_webhook_lead_with_a_known_number_is_announced(api: TestApi) {
-    set_up(&api, 1).await;
-    let customer = end_user().uid("WhatsApp", "+32470600001").json();
-    let customer = id_of(&api.create(1, customer).await);
-    let sid = "SM0000000000000000000000000000dup1";
-    let delivered = sms(&api, 1, "+32470600001", sid, "hi").await;
-    assert_eq!(delivered.status, 200, "{:?}", delivered.body);
-    let found = suspected(&api).await;
-    assert_eq!(found.len(), 1, "{found:?}");
-    let (lead, candidate, score, _) = &found[0];
-    assert_eq!((*candidate, *score), (customer, 0.85));
-    assert_eq!(reasons_of(&api, 1, customer).await, [*lead]);
-    // A redelivery records nothing and announces nothing again.
-    let again = sms(&api, 1, "+32470600001", sid, "hi").await;
-    assert_eq!(again.status, 200);
-    assert_eq!(suspected(&api).await.len(), 1);
 }
 
 async fn a_rename_racing_an_e_mail_assign_leaves_keys_of_the_final_name(api: TestApi) {

@@ -37,6 +37,7 @@ mod consent;
 mod create;
 mod cursor_paging;
 mod delete;
+mod duplicate_events;
 mod duplicates;
 mod idempotency;
 mod inbound_races;
