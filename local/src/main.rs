@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use answerpal::config::{Secret, Settings};
+use answerpal::domain::customer::ConnectorPolicy;
 use answerpal::families::mount_all;
 use answerpal::http::Api;
 use answerpal::http::auth::{Authenticator, hs256_token};
@@ -25,6 +26,18 @@ const DEVELOPMENT_SECRETS_KEY: &str = "YW5zd2VycGFsLWxvY2FsLWRldmVsb3BtZW50LWtle
 const DEFAULT_TABLE: &str = "end-users-local";
 const DEFAULT_PORT: u16 = 3000;
 const TOKEN_HOURS: i64 = 24;
+
+/// `CRM_ALLOW_LOOPBACK=true` lets the CRM connector reach loopback over plain `http` (SPEC 10),
+/// for a CRM of one's own on this machine; off by default, and read by this server only.
+fn connector_policy() -> Result<ConnectorPolicy, String> {
+    match std::env::var("CRM_ALLOW_LOOPBACK").as_deref() {
+        Err(_) | Ok("") | Ok("false") => Ok(ConnectorPolicy::PublicOnly),
+        Ok("true") => Ok(ConnectorPolicy::AllowLoopback),
+        Ok(other) => Err(format!(
+            "CRM_ALLOW_LOOPBACK must be true or false, not {other:?}"
+        )),
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -48,7 +61,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (resources, store) = Resources::local(&settings).await?;
     let resources = resources
         .with_vault(Vault::from_settings(&settings)?)
-        .with_suppressions(Suppressions::from_settings(&settings)?);
+        .with_suppressions(Suppressions::from_settings(&settings)?)
+        .with_connector(connector_policy()?);
     let auth = Authenticator::new(&settings.jwt)?;
     let api = mount_all(Api::new(auth, settings.public_base_url.clone()), &resources)?;
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;

@@ -15,6 +15,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::bus::EventBridge;
 use crate::config::{ConfigError, Settings};
 use crate::domain::Timestamp;
+use crate::domain::customer::ConnectorPolicy;
 use crate::http::Api;
 use crate::http::auth::{Authenticator, NoTokens, Tokens};
 use crate::http::cursor::CursorKey;
@@ -36,6 +37,9 @@ pub struct Resources {
     pub cursors: CursorKey,
     /// The suppression digests (SPEC 9), for the families that link or erase addresses.
     pub suppressions: Option<Arc<Suppressions>>,
+    /// Where the CRM connector may connect (SPEC 10): public addresses, unless the local server
+    /// allows loopback.
+    pub connector: ConnectorPolicy,
 }
 
 impl Resources {
@@ -47,6 +51,7 @@ impl Resources {
             vault: None,
             cursors: CursorKey::derived_from(&material),
             suppressions: None,
+            connector: ConnectorPolicy::PublicOnly,
         }
     }
 
@@ -63,6 +68,11 @@ impl Resources {
 
     pub fn with_suppressions(mut self, suppressions: Suppressions) -> Self {
         self.suppressions = Some(Arc::new(suppressions));
+        self
+    }
+
+    pub fn with_connector(mut self, connector: ConnectorPolicy) -> Self {
+        self.connector = connector;
         self
     }
 

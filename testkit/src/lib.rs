@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use answerpal::config::{DynamoSettings, JwtSettings};
 use answerpal::domain::Secret;
+use answerpal::domain::customer::ConnectorPolicy;
 use answerpal::families::mount_all;
 use answerpal::http::Api;
 use answerpal::http::auth::{Authenticator, hs256_token, sign_hs256};
@@ -231,10 +232,14 @@ pub fn phone_token(customer_id: u64, channel_id: Option<u64>) -> String {
 
 /// Every family on `table` with `vault`, tokens verified as `jwt` says.
 pub fn api_on(table: Arc<dyn Table>, vault: Vault, jwt: &JwtSettings) -> Api {
+    api_with(Resources::new(table).with_vault(vault), jwt)
+}
+
+/// Every family on `resources` (with the suites' suppression key), tokens verified as `jwt`
+/// says.
+fn api_with(resources: Resources, jwt: &JwtSettings) -> Api {
     let auth = Authenticator::new(jwt).expect("test auth settings");
-    let resources = Resources::new(table)
-        .with_vault(vault)
-        .with_suppressions(local_suppressions());
+    let resources = resources.with_suppressions(local_suppressions());
     mount_all(Api::new(auth, None), &resources).expect("every family mounts")
 }
 
@@ -273,6 +278,20 @@ impl TestApi {
         let table = Arc::new(Interleaved::new(self.table().clone()));
         let api = Arc::new(self.wrapped(table.clone(), Duration::from_secs(30)));
         (table, api)
+    }
+
+    /// The whole API on this one's store as the local server runs it with
+    /// `CRM_ALLOW_LOOPBACK=true` (SPEC 10); its raw items are this one's.
+    pub fn allowing_crm_loopback(&self) -> Self {
+        let resources = Resources::new(self.table.clone())
+            .with_vault(local_vault())
+            .with_connector(ConnectorPolicy::AllowLoopback);
+        TestApi {
+            api: api_with(resources, &JwtSettings::with_secret(TEST_SECRET)),
+            table: self.table.clone(),
+            calls: None,
+            raw: self.raw.clone(),
+        }
     }
 
     /// The whole API on `table` with tenant secrets in `vault`.

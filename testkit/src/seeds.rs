@@ -59,7 +59,8 @@ pub async fn seed_example_secrets(table: &dyn Table, vault: &Vault) {
     });
     let body = body.as_object().expect("an object").clone();
     let tenant = TenantId::new(1).expect("tenant 1");
-    answerpal::service::account::update(table, vault, tenant, &body)
+    let connector = answerpal::domain::customer::ConnectorPolicy::PublicOnly;
+    answerpal::service::account::update(table, vault, tenant, &body, connector)
         .await
         .expect("seed the example secrets");
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use lambda_http::http::{Method, StatusCode};
 use serde_json::{Map, Value};
 
-use crate::domain::customer::{Channel, ChannelBody, ProviderSecrets};
+use crate::domain::customer::{Channel, ChannelBody, ConnectorPolicy, ProviderSecrets};
 use crate::error::ApiError;
 use crate::http::request::{Call, Caller};
 use crate::http::response::{Reply, created, json, no_content, no_store};
@@ -72,11 +72,23 @@ const ROUTES: &[Route<Op>] = &[
 pub struct Customers {
     table: Arc<dyn Table>,
     vault: Arc<Vault>,
+    /// What the CRM connector's `apiBaseUrl` may name (SPEC 10).
+    connector: ConnectorPolicy,
 }
 
 impl Customers {
+    /// The family, its connector reaching public addresses only.
     pub fn new(table: Arc<dyn Table>, vault: Arc<Vault>) -> Self {
-        Customers { table, vault }
+        Customers {
+            table,
+            vault,
+            connector: ConnectorPolicy::PublicOnly,
+        }
+    }
+
+    /// The family with another connector policy (the local server's `CRM_ALLOW_LOOPBACK`).
+    pub fn with_connector(self, connector: ConnectorPolicy) -> Self {
+        Customers { connector, ..self }
     }
 }
 
@@ -98,7 +110,8 @@ impl Family for Customers {
             }
             Op::UpdateMe => {
                 let body: Map<String, Value> = call.json()?;
-                let account = account::update(table, &self.vault, tenant, &body).await?;
+                let connector = self.connector;
+                let account = account::update(table, &self.vault, tenant, &body, connector).await?;
                 Ok(no_store(json(StatusCode::OK, &account.view(tenant))?))
             }
             Op::Models => json(StatusCode::OK, &account::models(table, tenant).await?),

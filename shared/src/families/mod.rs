@@ -88,7 +88,10 @@ pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
             Arc::clone(&vault),
             suppressions,
         ))
-        .mount(Customers::new(resources.table.clone(), Arc::clone(&vault))))
+        .mount(
+            Customers::new(resources.table.clone(), Arc::clone(&vault))
+                .with_connector(resources.connector),
+        ))
 }
 
 /// `pageNumber` and `pageSize` of a list; an invalid one is recorded in `errors`.

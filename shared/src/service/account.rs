@@ -4,7 +4,8 @@ use serde_json::{Map, Value};
 
 use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::customer::{
-    Account, Catalog, Channel, ChannelType, Model, SecretField, SecretValues, SettingsUpdate,
+    Account, Catalog, Channel, ChannelType, ConnectorPolicy, Model, SecretField, SecretValues,
+    SettingsUpdate,
 };
 use crate::domain::errors::FieldErrors;
 use crate::domain::fields::Change;
@@ -29,10 +30,12 @@ pub async fn update(
     vault: &Vault,
     tenant: TenantId,
     body: &Map<String, Value>,
+    connector: ConnectorPolicy,
 ) -> Result<Account, ApiError> {
     unit_of_work::run(table, Exhausted::Conflict, |_| async {
         let current = load(table, tenant).await?;
-        let update = SettingsUpdate::read(body, &current.settings, tenant, Catalog::shipped())?;
+        let catalog = Catalog::shipped();
+        let update = SettingsUpdate::read(body, &current.settings, tenant, catalog, connector)?;
         let changes_secrets = update.changes_secrets();
         let mut next = Account {
             settings: update.settings,

@@ -14,6 +14,8 @@ on_both_stores!(
     an_invalid_update_names_its_fields_and_saves_nothing,
     the_stored_item_holds_no_secret_value,
     settings_belong_to_their_tenant,
+    the_crm_base_url_may_not_name_the_services_own_network,
+    only_the_local_servers_flag_lets_a_loopback_crm_in,
 );
 
 const SECRETS: [&str; 8] = [
@@ -292,4 +294,72 @@ async fn settings_belong_to_their_tenant(api: TestApi) {
     assert_eq!(other.body["customerID"], 2);
     assert_eq!(other.body["apiUsername"], Value::Null);
     assert_eq!(other.body["hasWebhookSigningSecret"], false);
+}
+
+/// SPEC 10: the connector reaches public addresses only; an address written in `apiBaseUrl` is
+/// checked when saved (the connector checks every address a name resolves to when it connects).
+async fn the_crm_base_url_may_not_name_the_services_own_network(api: TestApi) {
+    for refused in [
+        "https://127.0.0.1:8443/crm",
+        "https://10.0.0.8",
+        "https://192.168.1.20",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]:8443",
+        "https://[::ffff:169.254.169.254]",
+        "https://[fd12::1]",
+        "https://localhost:8443",
+        "http://127.0.0.1:9000",
+        "http://crm.example.com",
+    ] {
+        let saved = api
+            .put("/api/Customers/me", 1, json!({"apiBaseUrl": refused}))
+            .await;
+        assert_field_error(&saved, "apiBaseUrl");
+    }
+    let me = api.get("/api/Customers/me", 1).await;
+    assert_eq!(me.body["apiBaseUrl"], Value::Null, "nothing saved");
+    for accepted in [
+        "https://crm.example.com/answerpal",
+        "https://93.184.216.34:8443",
+    ] {
+        let saved = api
+            .put("/api/Customers/me", 1, json!({"apiBaseUrl": accepted}))
+            .await;
+        assert_eq!(saved.status, 200, "{accepted}: {:?}", saved.body);
+        assert_eq!(saved.body["apiBaseUrl"], accepted);
+    }
+}
+
+/// `CRM_ALLOW_LOOPBACK=true` (the local server only) lets `http` and loopback through, and
+/// nothing else of the service's network.
+async fn only_the_local_servers_flag_lets_a_loopback_crm_in(api: TestApi) {
+    let local = api.allowing_crm_loopback();
+    for accepted in [
+        "http://127.0.0.1:9000/crm",
+        "http://[::1]:9000",
+        "https://localhost:8443",
+    ] {
+        let saved = local
+            .put("/api/Customers/me", 1, json!({"apiBaseUrl": accepted}))
+            .await;
+        assert_eq!(saved.status, 200, "{accepted}: {:?}", saved.body);
+    }
+    for refused in [
+        "http://10.0.0.8",
+        "https://169.254.169.254",
+        "http://crm.example.com",
+    ] {
+        let saved = local
+            .put("/api/Customers/me", 1, json!({"apiBaseUrl": refused}))
+            .await;
+        assert_field_error(&saved, "apiBaseUrl");
+    }
+    let saved = api
+        .put(
+            "/api/Customers/me",
+            1,
+            json!({"apiBaseUrl": "http://127.0.0.1:9000/crm"}),
+        )
+        .await;
+    assert_field_error(&saved, "apiBaseUrl");
 }

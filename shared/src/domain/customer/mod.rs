@@ -2,12 +2,14 @@
 //! its channels.
 
 pub mod channel;
+pub mod connector;
 pub mod models;
 pub mod secrets;
 pub mod settings;
 pub mod update;
 
 pub use channel::{Channel, ChannelBody, ChannelType};
+pub use connector::ConnectorPolicy;
 pub use models::{Catalog, Model, Usage};
 pub use secrets::{Sealed, SecretField, SecretValues};
 pub use settings::{Account, AccountView, ProviderSecrets, Settings};

@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value};
 
+use super::connector::ConnectorPolicy;
 use super::models::Catalog;
 use super::secrets::SecretField;
 use super::settings::{ApiAuthenticationType, DEFAULT_RETENTION_DAYS, EmailProviderType, Settings};
@@ -34,18 +35,22 @@ impl SettingsUpdate {
         self.secrets.iter().any(|(_, c)| *c != Change::Keep)
     }
 
+    /// The update `body` makes to `current`; `connector` says what `apiBaseUrl` may name.
     pub fn read(
         body: &Map<String, Value>,
         current: &Settings,
         tenant: TenantId,
         catalog: &Catalog,
+        connector: ConnectorPolicy,
     ) -> Result<SettingsUpdate, FieldErrors> {
         let mut read = Reader {
             body,
             errors: FieldErrors::default(),
         };
         let mut s = current.clone();
-        read.field("apiBaseUrl", &mut s.api_base_url, https_url);
+        read.field("apiBaseUrl", &mut s.api_base_url, |value| {
+            crm_base_url(value, connector)
+        });
         read.field("apiUsername", &mut s.api_username, text(MAX_TEXT_CHARS));
         read.field(
             "apiAuthenticationType",
@@ -258,6 +263,16 @@ fn https_url(value: &Value) -> Result<String, String> {
     Ok(raw.to_owned())
 }
 
+/// The CRM connector's base URL (SPEC 10): an `https` URL whose host the connector may reach.
+fn crm_base_url(value: &Value, connector: ConnectorPolicy) -> Result<String, String> {
+    let raw = string(value)?;
+    if raw.len() > MAX_URL_CHARS {
+        return Err(format!("must be at most {MAX_URL_CHARS} characters"));
+    }
+    connector.base_url(raw)?;
+    Ok(raw.to_owned())
+}
+
 /// A host name or IP address, as a mail server setting holds it.
 fn host(value: &Value) -> Result<String, String> {
     let raw = string(value)?;
@@ -291,7 +306,13 @@ mod tests {
 
     fn read(body: Value, current: &Settings) -> Result<SettingsUpdate, FieldErrors> {
         let body = body.as_object().expect("an object").clone();
-        SettingsUpdate::read(&body, current, tenant(), Catalog::shipped())
+        SettingsUpdate::read(
+            &body,
+            current,
+            tenant(),
+            Catalog::shipped(),
+            ConnectorPolicy::PublicOnly,
+        )
     }
 
     fn failed_fields(body: Value) -> Vec<String> {
