@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashSet};
 use futures_util::future::try_join_all;
 use serde::Serialize;
 
-use super::end_users::live;
+use super::end_users::{live, profile_in};
 use super::suppression;
 use super::unit_of_work::{self, Exhausted, Step};
 use crate::domain::change::{self, Change};
@@ -19,6 +19,7 @@ use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::{
     self, Key, MAX_BATCH_GET, Query, Table, Transaction, Write, dismissal, end_user, match_key,
+    owner,
 };
 use crate::vault::suppression::Suppressions;
 
@@ -45,11 +46,7 @@ pub async fn candidates(
     let profile = end_user::key(tenant, id);
     let query = dismissal::record_and_dismissals(&profile.pk);
     let items = store::every_item(table, &query).await?;
-    let record = profile
-        .find_in(&items)
-        .cloned()
-        .ok_or_else(|| ApiError::NotFound(format!("end user {id} not found")))?;
-    let user = live(end_user::profile_from_item(record)?)?;
+    let user = live(profile_in(&items, &profile, id)?)?;
     let dismissed: HashSet<u64> = items.iter().filter_map(dismissal::other_of).collect();
     let keys = keys_of(&user);
     let found = holders(table, tenant, &keys).await?;
@@ -72,7 +69,7 @@ async fn holders<'k>(
         Ok::<_, ApiError>(
             entries
                 .iter()
-                .filter_map(match_key::holder)
+                .filter_map(owner::of)
                 .map(|holder| (holder, key))
                 .collect::<Vec<_>>(),
         )
@@ -99,11 +96,7 @@ pub async fn dismiss(
         let items = table.batch_get(&keys).await?;
         let mut tx = Transaction::new();
         for (key, end_user_id) in keys.iter().zip([id, other]) {
-            let record = key
-                .find_in(&items)
-                .cloned()
-                .ok_or_else(|| ApiError::NotFound(format!("end user {end_user_id} not found")))?;
-            let user = live(end_user::profile_from_item(record)?)?;
+            let user = live(profile_in(&items, key, end_user_id)?)?;
             tx.push(dismissal::while_at(tenant, user.id, user.version));
         }
         tx.push_all(dismissal::dismissed(tenant, id, other));
@@ -172,17 +165,17 @@ async fn newly_likely(
     keys: &BTreeSet<MatchKey>,
     kept: &BTreeSet<MatchKey>,
 ) -> Result<Vec<Candidate>, ApiError> {
-    let records = others.iter().map(|id| end_user::key(tenant, *id));
-    let dismissals = others
+    let records: Vec<Key> = others.iter().map(|id| end_user::key(tenant, *id)).collect();
+    let dismissals: Vec<Key> = others
         .iter()
-        .map(|id| dismissal::key(tenant, after.id, *id));
-    let read: Vec<Key> = records.chain(dismissals).collect();
-    let found = table.batch_get(&read).await?;
+        .map(|id| dismissal::key(tenant, after.id, *id))
+        .collect();
+    let found = table
+        .batch_get(&[records.as_slice(), &dismissals].concat())
+        .await?;
     let mut likely = Vec::new();
-    for (id, record) in others.iter().zip(&read) {
-        let dismissed = dismissal::key(tenant, after.id, *id)
-            .find_in(&found)
-            .is_some();
+    for ((id, record), dismissal) in others.iter().zip(&records).zip(&dismissals) {
+        let dismissed = dismissal.find_in(&found).is_some();
         let Some(item) = record.find_in(&found).filter(|_| !dismissed) else {
             continue;
         };

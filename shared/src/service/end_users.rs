@@ -44,6 +44,15 @@ pub(super) async fn load_profile(
     }
 }
 
+/// The profile of `key` among `items` (a batch or a partition read): 404 when missing.
+pub(super) fn profile_in(items: &[store::Item], key: &Key, id: u64) -> Result<Profile, ApiError> {
+    let item = key
+        .find_in(items)
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("end user {id} not found")))?;
+    Ok(store::end_user::profile_from_item(item)?)
+}
+
 /// The end user of a record; a merged one's tombstone is a 410 naming where it went.
 pub(super) fn live(profile: Profile) -> Result<EndUser, ApiError> {
     match profile {
@@ -72,11 +81,7 @@ pub(super) async fn read_partition(
 ) -> Result<Partition, ApiError> {
     let profile = store::end_user::key(tenant, id);
     let items = store::every_item(table, &Query::table(&profile.pk, "")).await?;
-    let record = profile
-        .find_in(&items)
-        .cloned()
-        .ok_or_else(|| ApiError::NotFound(format!("end user {id} not found")))?;
-    let user = live(store::end_user::profile_from_item(record)?)?;
+    let user = live(profile_in(&items, &profile, id)?)?;
     let count = store::ticket::count_key(tenant, id);
     let tickets = count
         .find_in(&items)

@@ -3,7 +3,7 @@
 //! commits one transaction. Both end users' versions and every handed-over index item are
 //! conditions, so concurrent merges and undos of the same end users serialize.
 
-use super::end_users::{live, load, load_profile, one_transaction};
+use super::end_users::{live, load, load_profile, one_transaction, profile_in};
 use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::change::{self, ChangeKind};
 use crate::domain::end_user::{self, EndUser, MergeRecord, Unfolded};
@@ -12,8 +12,8 @@ use crate::domain::ids::IdBlock;
 use crate::domain::precondition::Preconditions;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
-use crate::store::end_user::{Profile, profile_from_item};
-use crate::store::{self, Key, Query, Table};
+use crate::store::end_user::Profile;
+use crate::store::{self, Query, Table};
 
 /// A merge as it answers: the target after it and the merge's ID.
 #[derive(Debug)]
@@ -28,15 +28,6 @@ fn cannot(detail: &str, errors: FieldErrors) -> ApiError {
         errors,
         holder: None,
     }
-}
-
-/// The profile of `key` among `items`: 404 when missing.
-fn profile_in(items: &[store::Item], key: &Key, id: u64) -> Result<Profile, ApiError> {
-    let item = key
-        .find_in(items)
-        .cloned()
-        .ok_or_else(|| ApiError::NotFound(format!("end user {id} not found")))?;
-    Ok(profile_from_item(item)?)
 }
 
 /// Folds end user `source_id` into `target_id`, when `pre` holds of the target.

@@ -4,7 +4,7 @@
 
 use super::end_user;
 use super::item::{Kind, keyed, number};
-use super::{Condition, Item, Key, Query, Write};
+use super::{Item, Key, Query, Write};
 use crate::domain::TenantId;
 
 const PREFIX: &str = "PROFILE#DISMISSED#";
@@ -47,9 +47,6 @@ pub fn other_of(item: &Item) -> Option<u64> {
 pub fn while_at(tenant: TenantId, id: u64, version: u64) -> Write {
     Write::Check {
         key: end_user::key(tenant, id),
-        condition: Condition::Equals {
-            attribute: "version",
-            value: number(version),
-        },
+        condition: end_user::at_version(version),
     }
 }

@@ -63,11 +63,3 @@ pub fn file(item: &mut Item, attributes: &[(&'static str, AttributeValue)]) {
         item.insert((*name).to_owned(), value.clone());
     }
 }
-
-/// The end user an index entry is held by.
-pub fn holder(entry: &Item) -> Option<u64> {
-    match entry.get(HOLDER) {
-        Some(AttributeValue::N(n)) => n.parse().ok(),
-        _ => None,
-    }
-}

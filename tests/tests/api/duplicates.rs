@@ -2,7 +2,7 @@
 //! scores and order, who is never a candidate, dismissal both ways, keys that follow name
 //! changes and merges, and the races of both (`duplicate_events.rs`: the event).
 
-use answerpal::store::{AttributeValue, Item};
+use answerpal::store::{AttributeValue, Item, Kind};
 use answerpal_testkit::{TestApi, TestResponse};
 use serde_json::{Value, json};
 
@@ -377,12 +377,11 @@ async fn a_dismissal_racing_a_merge_applies_only_to_live_end_users(api: TestApi)
 /// The dismissal items of `tenant`.
 async fn dismissals(api: &TestApi, tenant: u64) -> usize {
     let prefix = format!("T#{tenant}#");
-    let kind = AttributeValue::S("Dismissal".into());
     let items = api.raw_items().await;
     let of_tenant = |item: &&Item| matches!(item.get("PK"), Some(AttributeValue::S(pk)) if pk.starts_with(&prefix));
     items
         .iter()
-        .filter(|item| item.get("kind") == Some(&kind))
+        .filter(|item| Kind::of(item) == Some(Kind::Dismissal))
         .filter(of_tenant)
         .count()
 }

@@ -1,7 +1,7 @@
 //! Suppression (SPEC 9): erasing an end user keeps, of each opted-out address, a keyed digest and
 //! nothing else; the same address linked again anywhere in the tenant starts opted out.
 
-use answerpal::store::{AttributeValue, Item};
+use answerpal::store::{AttributeValue, Item, Kind};
 use answerpal_testkit::TestApi;
 use serde_json::{Value, json};
 
@@ -34,7 +34,7 @@ fn naming<'a>(items: &'a [Item], needle: &str) -> Vec<&'a Item> {
 fn suppressions(items: &[Item]) -> Vec<&Item> {
     items
         .iter()
-        .filter(|item| item.get("kind") == Some(&AttributeValue::S("Suppression".into())))
+        .filter(|item| Kind::of(item) == Some(Kind::Suppression))
         .collect()
 }
 

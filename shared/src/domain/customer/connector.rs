@@ -6,6 +6,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+const NOT_HTTPS: &str = "must be an absolute https URL";
+
 /// Whether loopback addresses over plain `http` are allowed too: only the local server's
 /// `CRM_ALLOW_LOOPBACK=true` (development and tests), never a deployed function.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,7 +26,7 @@ impl ConnectorPolicy {
     /// `raw` as an `apiBaseUrl`: an absolute `https` URL whose host, when an address or a
     /// `localhost` name, the connector may reach (`http` with a loopback host when allowed).
     pub fn base_url(self, raw: &str) -> Result<(), String> {
-        let url = url::Url::parse(raw).map_err(|_| "must be an absolute https URL".to_owned())?;
+        let url = url::Url::parse(raw).map_err(|_| NOT_HTTPS.to_owned())?;
         let loopback = match url.host() {
             Some(url::Host::Ipv4(ip)) => self.checked(IpAddr::V4(ip))?,
             Some(url::Host::Ipv6(ip)) => self.checked(IpAddr::V6(ip))?,
@@ -32,12 +34,12 @@ impl ConnectorPolicy {
                 self.checked(IpAddr::V4(Ipv4Addr::LOCALHOST))?
             }
             Some(url::Host::Domain(name)) if !name.is_empty() => false,
-            _ => return Err("must be an absolute https URL".into()),
+            _ => return Err(NOT_HTTPS.into()),
         };
         match url.scheme() {
             "https" => Ok(()),
             "http" if loopback => Ok(()),
-            _ => Err("must be an absolute https URL".into()),
+            _ => Err(NOT_HTTPS.into()),
         }
     }
 

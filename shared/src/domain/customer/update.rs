@@ -251,11 +251,8 @@ fn text(max: usize) -> impl Fn(&Value) -> Result<String, String> {
 
 /// An absolute `https` URL with a host.
 fn https_url(value: &Value) -> Result<String, String> {
-    let raw = string(value)?;
+    let raw = url_text(value)?;
     let error = || "must be an absolute https URL".to_owned();
-    if raw.len() > MAX_URL_CHARS {
-        return Err(format!("must be at most {MAX_URL_CHARS} characters"));
-    }
     let url = url::Url::parse(raw).map_err(|_| error())?;
     if url.scheme() != "https" || url.host_str().is_none_or(str::is_empty) {
         return Err(error());
@@ -265,12 +262,18 @@ fn https_url(value: &Value) -> Result<String, String> {
 
 /// The CRM connector's base URL (SPEC 10): an `https` URL whose host the connector may reach.
 fn crm_base_url(value: &Value, connector: ConnectorPolicy) -> Result<String, String> {
+    let raw = url_text(value)?;
+    connector.base_url(raw)?;
+    Ok(raw.to_owned())
+}
+
+/// A URL setting's text: a string of at most [`MAX_URL_CHARS`].
+fn url_text(value: &Value) -> Result<&str, String> {
     let raw = string(value)?;
     if raw.len() > MAX_URL_CHARS {
         return Err(format!("must be at most {MAX_URL_CHARS} characters"));
     }
-    connector.base_url(raw)?;
-    Ok(raw.to_owned())
+    Ok(raw)
 }
 
 /// A host name or IP address, as a mail server setting holds it.
