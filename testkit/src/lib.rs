@@ -96,6 +96,8 @@ pub async fn fresh_dynamo_table() -> (DynamoTable, CallCounter) {
 
 /// The secret the suites sign their HS256 tokens with.
 pub const TEST_SECRET: &str = "api-test-secret";
+/// The request deadline of the API on moto ([`TestApi::dynamodb`]).
+pub const MOTO_DEADLINE: Duration = Duration::from_secs(30);
 
 /// The local key tenant secrets are sealed with on the embedded table (32 bytes, base64).
 pub const TEST_SECRETS_KEY: &str = "dGVzdC1zZWNyZXRzLWtleS0zMi1ieXRlcy1sb25nISE=";
@@ -326,15 +328,20 @@ impl TestApi {
     }
 
     /// A fresh table on the local DynamoDB-compatible server, secrets under a KMS key there.
+    /// Requests get [`MOTO_DEADLINE`] rather than the functions' deadline: moto, one Python
+    /// process serving every suite at once, takes tens of milliseconds a call where DynamoDB
+    /// takes a few (the deadline's own tests set theirs).
     pub async fn dynamodb() -> Self {
         let (table, calls) = fresh_dynamo_table().await;
         let table = Arc::new(table);
-        Self::on(
+        let mut api = Self::on(
             table.clone(),
             kms_vault().await,
             Some(calls),
             Raw::Dynamo(table),
-        )
+        );
+        api.api = api.api.with_deadline(MOTO_DEADLINE);
+        api
     }
 
     /// DynamoDB calls made so far (0 on the embedded table).
