@@ -7,6 +7,7 @@
 mod bulk;
 mod duplicates;
 mod paging;
+mod timeline;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -435,8 +436,14 @@ async fn dynamodb_call_counts() {
     report("duplicate candidates", 1 + 4, &api);
     api.get("/api/EndUsers?pageSize=25&sortBy=name", 1).await;
     report("list page (25 of 31)", 2, &api);
+    api.get(&format!("{path}/timeline"), 1).await;
+    report("timeline page", 2, &api);
+    let event = json!({"type": "order.placed", "message": "Order 1", "initiatedBy": "shop"});
+    api.post(&format!("{path}/events"), 1, event).await;
+    report("external event", 2, &api);
     api.delete(&path, 1).await;
-    report("DELETE", 2, &api);
+    // Its partition, its timeline's first records (removed with it), one transaction.
+    report("DELETE", 3, &api);
 
     let secrets = json!({"twilioAuthToken": "bench-twilio", "webhookSigningSecret": "bench-wh"});
     api.put("/api/Customers/me", 1, secrets).await;
@@ -577,6 +584,10 @@ async fn main() {
         duplicates::candidate_figures().await;
         return;
     }
+    if args.get(1).map(String::as_str) == Some("timeline") {
+        timeline::page_figures().await;
+        return;
+    }
     local_server_figures().await;
     println!();
     paging::cursor_page_figures().await;
@@ -584,6 +595,8 @@ async fn main() {
     bulk::bulk_figures().await;
     println!();
     duplicates::candidate_figures().await;
+    println!();
+    timeline::page_figures().await;
     println!();
     dynamodb_call_counts().await;
 }

@@ -14,6 +14,7 @@ use answerpal::domain::customer::channel::ChannelView;
 use answerpal::domain::customer::{AccountView, ChannelBody, Model, ProviderSecrets};
 use answerpal::domain::end_user::{EndUserBody, EndUserView, MergeView};
 use answerpal::domain::ticket::{MessageView, ReplyBody, TicketBody, TicketView};
+use answerpal::domain::timeline::ExternalEvent;
 use answerpal::families::{self, add};
 use answerpal::http::Api;
 use answerpal::http::auth::Authenticator;
@@ -81,6 +82,7 @@ fn schemas() -> Result<Map<String, Value>, String> {
     add::<AssignBody>(&mut found);
     add::<ConsentHistory>(&mut found);
     add::<Duplicates>(&mut found);
+    add::<ExternalEvent>(&mut found);
     add::<Link>(&mut found);
     add::<TicketView>(&mut found);
     add::<MessageView>(&mut found);

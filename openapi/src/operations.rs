@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::params::{BY_UID, LIST, PAGE, TICKETS};
+use crate::params::{BY_UID, LIST, PAGE, TICKETS, TIMELINE};
 
 /// How a route authenticates.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -206,6 +206,44 @@ pub fn operation(route: &str) -> Option<Operation> {
             &[(200, Json("ConsentHistory"))],
             &[404, 410],
         ),
+        "GET /api/EndUsers/{id}/timeline" => Operation {
+            query: TIMELINE,
+            ..op(
+                "endUserTimeline",
+                "What happened to the end user (and those merged into it), newest first",
+                &[(200, Json("TimelinePage"))],
+                &[404, 410],
+            )
+        },
+        "GET /api/EndUsers/byRef/{customerRef}/timeline" => Operation {
+            query: TIMELINE,
+            ..op(
+                "endUserTimelineByRef",
+                "The timeline of the end user holding a customerRef",
+                &[(200, Json("TimelinePage"))],
+                &[404, 410],
+            )
+        },
+        "POST /api/EndUsers/{id}/events" => Operation {
+            headers: &[IdempotencyKey],
+            body: Some(Body::Json("ExternalEventBody")),
+            ..op(
+                "recordExternalEvent",
+                "Record something that happened to the end user elsewhere on its timeline",
+                &[(201, Json("ExternalEvent"))],
+                &[404, 409, 410],
+            )
+        },
+        "POST /api/EndUsers/byRef/{customerRef}/events" => Operation {
+            headers: &[IdempotencyKey],
+            body: Some(Body::Json("ExternalEventBody")),
+            ..op(
+                "recordExternalEventByRef",
+                "Record an external event of the end user holding a customerRef",
+                &[(201, Json("ExternalEvent"))],
+                &[404, 409, 410],
+            )
+        },
         "GET /api/EndUsers/{id}/duplicates" => op(
             "listDuplicates",
             "Other end users likely the same person, highest score first, with the reasons",

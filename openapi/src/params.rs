@@ -166,3 +166,18 @@ pub(crate) const BY_UID: &[Param] = &[
         "ISO 3166-1 alpha-2: reads a national phone number.",
     ),
 ];
+
+pub(crate) const TIMELINE: &[Param] = &[
+    PAGE[1],
+    param(
+        "kinds",
+        text,
+        "Only entries of these kinds (comma-separated): ticketOpened, ticketClosed, message, \
+         uidLinked, uidUnlinked, merged, unmerged, consentChanged, external, crmSynced.",
+    ),
+    param(
+        "cursor",
+        text,
+        "The previous page's nextCursor (with the same kinds).",
+    ),
+];

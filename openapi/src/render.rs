@@ -113,11 +113,13 @@ impl Operation {
 /// The operations an answer of `operation` leads to, with the values of the answer they take
 /// (OpenAPI links: what a client, and the fuzzer's stateful phase, does next).
 fn links(operation: &str) -> Map<String, Value> {
-    const END_USER: [&str; 9] = [
+    const END_USER: [&str; 11] = [
         "getEndUser",
         "updateEndUser",
         "deleteEndUser",
         "listEndUserTickets",
+        "endUserTimeline",
+        "recordExternalEvent",
         "listMerges",
         "listConsent",
         "listDuplicates",
@@ -140,6 +142,7 @@ fn links(operation: &str) -> Map<String, Value> {
         }
         "assignUid" => by_id(&END_USER, "id", "endUserID"),
         "putChannel" => by_id(&["deleteChannel"], "channelID", "channelID"),
+        "recordExternalEvent" => by_id(&["endUserTimeline"], "id", "endUserID"),
         _ => Map::new(),
     };
     if operation == "mergeEndUsers" {

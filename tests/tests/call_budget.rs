@@ -139,7 +139,8 @@ async fn each_operation_stays_within_its_call_budget() {
     assert_eq!(calls(), 2, "dismissal");
 
     assert_eq!(api.delete(&path, 1).await.status, 204);
-    assert_eq!(calls(), 2, "DELETE");
+    // Its partition, its timeline's first records (removed with it when few), one transaction.
+    assert_eq!(calls(), 3, "DELETE");
 }
 
 /// The tenant account: GET me 1, PUT me at most 2, models at most 1, channels list 1, channel
@@ -403,11 +404,13 @@ async fn each_lifecycle_operation_stays_within_its_call_budget() {
         "{:?}",
         anonymized.body
     );
-    assert_eq!(calls(), 2, "anonymize (no tickets)");
+    // Its partition, its timeline records (erased with it when few), one transaction.
+    assert_eq!(calls(), 3, "anonymize (no tickets)");
 }
 
-/// Anonymize with messages: at most 2 for the record plus 1 per 25 messages erased in the
-/// request; past 25, the same 3 calls and the rest in the background.
+/// Anonymize with messages: at most 2 for the record, 1 for the tickets' messages and 1 for
+/// the timeline records erased in the request; past 25 messages, 3 calls and the rest in the
+/// background.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymize_stays_within_its_call_budget() {
     let api = with_sms_channel().await;
@@ -437,7 +440,7 @@ async fn anonymize_stays_within_its_call_budget() {
     calls();
     let few = api.post(&paths[0], 1, json!({})).await;
     assert_eq!(few.body["erasure"], "complete", "{:?}", few.body);
-    assert_eq!(calls(), 3, "anonymize (3 messages: erased in the request)");
+    assert_eq!(calls(), 4, "anonymize (3 messages: erased in the request)");
     let many = api.post(&paths[1], 1, json!({})).await;
     assert_eq!(many.body["erasure"], "pending", "{:?}", many.body);
     assert_eq!(
@@ -508,4 +511,77 @@ async fn a_bulk_request_costs_its_items() {
         .await;
     assert_eq!(replay.body, keyed.body);
     assert_eq!(calls(), 1, "its replay");
+}
+
+/// The timeline (SPEC 10): a page 1 + one query per end user (itself and each merged into it)
+/// and asked kind, the same at 10 entries and at 40; an external event 2 (the end user, one
+/// transaction), by customerRef 1 more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_timeline_operation_stays_within_its_call_budget() {
+    let api = TestApi::dynamodb().await;
+    let mut calls = meter(&api);
+    let body =
+        json!({"customerRef": "TL-B", "uids": [{"uidType": "Email", "uid": "tl@example.com"}]});
+    let id = api.create(1, body).await["endUserID"].clone();
+    let path = format!("/api/EndUsers/{id}");
+    calls();
+    let event = json!({"type": "order.placed", "message": "Order", "initiatedBy": "shop"});
+    let recorded = api.post(&format!("{path}/events"), 1, event.clone()).await;
+    assert_eq!(recorded.status, 201, "{:?}", recorded.body);
+    assert_eq!(calls(), 2, "external event");
+    let by_ref = api
+        .post("/api/EndUsers/byRef/TL-B/events", 1, event.clone())
+        .await;
+    assert_eq!(by_ref.status, 201, "{:?}", by_ref.body);
+    assert_eq!(calls(), 3, "external event by customerRef");
+    for _ in 0..8 {
+        api.post(&format!("{path}/events"), 1, event.clone()).await;
+    }
+    calls();
+    let page = |size: u32, kinds: &str| format!("{path}/timeline?pageSize={size}{kinds}");
+    let mut pages = Vec::new();
+    for history in [10, 40] {
+        let read = api.get(&page(10, ""), 1).await;
+        assert_eq!(read.body["items"].as_array().map(Vec::len), Some(10));
+        pages.push(calls());
+        let filtered = api.get(&page(5, "&kinds=external,uidLinked"), 1).await;
+        assert_eq!(filtered.body["items"].as_array().map(Vec::len), Some(5));
+        pages.push(calls());
+        if history == 10 {
+            for _ in 0..30 {
+                api.post(&format!("{path}/events"), 1, event.clone()).await;
+            }
+            calls();
+        }
+    }
+    assert_eq!(
+        pages,
+        [2, 3, 2, 3],
+        "page, two kinds; at 10 and at 40 entries"
+    );
+    let cursor = api.get(&page(10, ""), 1).await.body["nextCursor"].clone();
+    calls();
+    let cursor = cursor.as_str().expect("a cursor");
+    assert_eq!(
+        api.get(&format!("{}&cursor={cursor}", page(10, "")), 1)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(calls(), 2, "the next page");
+    assert_eq!(
+        api.get("/api/EndUsers/byRef/TL-B/timeline", 1).await.status,
+        200
+    );
+    assert_eq!(calls(), 3, "by customerRef");
+
+    let source = api.create(1, json!({"firstname": "Merged"})).await["endUserID"].clone();
+    let merge = json!({"sourceEndUserID": source});
+    assert_eq!(
+        api.post(&format!("{path}/merge"), 1, merge).await.status,
+        200
+    );
+    calls();
+    assert_eq!(api.get(&page(10, ""), 1).await.status, 200);
+    assert_eq!(calls(), 3, "page of an end user merged into");
 }

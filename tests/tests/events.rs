@@ -8,7 +8,8 @@ use std::sync::Arc;
 use answerpal::config::JwtSettings;
 use answerpal::domain::Secret;
 use answerpal::families::{
-    Customers, EndUserUids, EndUsers, Hygiene, Imports, Lifecycle, OpenApi, Tickets, Webhooks,
+    Customers, EndUserUids, EndUsers, Hygiene, Imports, Lifecycle, OpenApi, Tickets, Timeline,
+    Webhooks,
 };
 use answerpal::http::Api;
 use answerpal::http::auth::Authenticator;
@@ -67,6 +68,10 @@ fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
         "EndUserImportsFunction" => api.mount(Imports::new(table, events_suppressions())),
         "EndUserLifecycleFunction" => api.mount(Lifecycle::new(table, events_suppressions())),
         "EndUserHygieneFunction" => api.mount(Hygiene::new(table)),
+        "EndUserTimelineFunction" => api.mount(Timeline::new(
+            table,
+            CursorKey::derived_from(EVENTS_SECRET.as_bytes()),
+        )),
         "EndUserUidsFunction" => api.mount(EndUserUids::new(table, events_suppressions())),
         "OpenApiFunction" => api.mount(OpenApi),
         "CustomersFunction" => api.mount(Customers::new(table, Arc::new(events_vault()))),
@@ -183,11 +188,12 @@ fn every_route_has_a_successful_event_and_every_file_is_listed() {
 }
 
 /// The functions of template.yaml that serve API routes, as [`function_api`] builds them.
-const API_FUNCTIONS: [&str; 9] = [
+const API_FUNCTIONS: [&str; 10] = [
     "EndUsersFunction",
     "EndUserImportsFunction",
     "EndUserLifecycleFunction",
     "EndUserHygieneFunction",
+    "EndUserTimelineFunction",
     "EndUserUidsFunction",
     "OpenApiFunction",
     "CustomersFunction",

@@ -107,6 +107,7 @@ fn only_the_functions_that_link_or_erase_addresses_may_mac_with_the_suppression_
     }
     for name in [
         "EndUserHygieneFunction",
+        "EndUserTimelineFunction",
         "OpenApiFunction",
         "ChangeEventsFunction",
         "CustomersFunction",
@@ -149,6 +150,7 @@ fn only_the_functions_that_need_them_may_use_the_secrets_key() {
         "EndUserImportsFunction",
         "EndUserLifecycleFunction",
         "EndUserHygieneFunction",
+        "EndUserTimelineFunction",
         "EndUserUidsFunction",
         "OpenApiFunction",
         "ChangeEventsFunction",

@@ -13,6 +13,7 @@ use super::consent::ConsentStatus;
 use super::duplicates::{Candidate, Reason};
 use super::end_user::{EndUser, StoredUid};
 use super::ticket::{Ticket, TicketStatus};
+use super::timeline::ExternalEvent;
 use super::uid::UidType;
 
 /// EventBridge's `detail-type` of each change.
@@ -28,6 +29,7 @@ pub enum ChangeKind {
     UidUnlinked,
     UidConsentChanged,
     EndUserDuplicateSuspected,
+    ExternalEventRecorded,
     TicketCreated,
     TicketUpdated,
 }
@@ -74,6 +76,11 @@ pub struct Change {
     pub channel_id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<TicketStatus>,
+    /// The external event recorded (`ExternalEventRecorded`): its ID and type.
+    #[serde(rename = "externalEventID", skip_serializing_if = "Option::is_none")]
+    pub external_event_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_event_type: Option<String>,
 }
 
 impl Change {
@@ -112,6 +119,8 @@ impl Change {
             ticket_id: None,
             channel_id: None,
             status: None,
+            external_event_id: None,
+            external_event_type: None,
         }
     }
 }
@@ -165,21 +174,19 @@ pub fn of_end_user(
             .filter(|uid| !old.contains(uid))
             .map(|uid| uid_change(ChangeKind::UidLinked, uid)),
     );
-    changes.extend(
-        consent_changes(before, after).map(|(uid_id, uid_type, status)| Change {
-            end_user_uid_id: Some(uid_id),
-            uid_type: Some(uid_type),
-            consent: Some(status),
-            ..Change::of(
-                ChangeKind::UidConsentChanged,
-                tenant,
-                id,
-                version,
-                now,
-                Some(uid_id),
-            )
-        }),
-    );
+    changes.extend(consent_changes(before, after).map(|uid| Change {
+        end_user_uid_id: Some(uid.id),
+        uid_type: Some(uid.uid_type),
+        consent: Some(uid.consent().status),
+        ..Change::of(
+            ChangeKind::UidConsentChanged,
+            tenant,
+            id,
+            version,
+            now,
+            Some(uid.id),
+        )
+    }));
     changes
 }
 
@@ -206,12 +213,35 @@ pub fn duplicate_suspected(
     }
 }
 
+/// External event `event` recorded on end user `user`'s timeline (SPEC 10): its ID and type,
+/// not its message.
+pub fn external_event_recorded(
+    tenant: TenantId,
+    user: &EndUser,
+    event: &ExternalEvent,
+    now: Timestamp,
+) -> Change {
+    let id = Some(event.id);
+    Change {
+        external_event_id: id,
+        external_event_type: Some(event.event_type.clone()),
+        ..Change::of(
+            ChangeKind::ExternalEventRecorded,
+            tenant,
+            user.id,
+            user.version,
+            now,
+            id,
+        )
+    }
+}
+
 /// Each UID of `after` whose consent differs from what `before` held of the same address
-/// (`unknown` for an address it did not hold).
-fn consent_changes<'a>(
+/// (`unknown` for an address it did not hold): for its event, and its timeline entry.
+pub(crate) fn consent_changes<'a>(
     before: Option<&'a EndUser>,
     after: Option<&'a EndUser>,
-) -> impl Iterator<Item = (u64, UidType, ConsentStatus)> + 'a {
+) -> impl Iterator<Item = &'a StoredUid> + 'a {
     let held_before = move |uid: &StoredUid| {
         before
             .and_then(|b| {
@@ -224,10 +254,7 @@ fn consent_changes<'a>(
     after
         .into_iter()
         .flat_map(|a| a.uids.iter())
-        .filter_map(move |uid| {
-            let status = uid.consent().status;
-            (status != held_before(uid)).then_some((uid.id, uid.uid_type, status))
-        })
+        .filter(move |uid| uid.consent().status != held_before(uid))
 }
 
 /// The fields of the end user's answer that differ, but its `updatedAt`.

@@ -13,6 +13,7 @@ pub mod page;
 pub mod precondition;
 pub mod secret;
 pub mod ticket;
+pub mod timeline;
 pub mod uid;
 
 pub use secret::Secret;

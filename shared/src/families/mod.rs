@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod openapi;
 mod paging;
 pub mod tickets;
+pub mod timeline;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub use imports::{BULK_IN_FLIGHT, Imports};
 pub use lifecycle::Lifecycle;
 pub use openapi::OpenApi;
 pub use tickets::Tickets;
+pub use timeline::Timeline;
 pub use webhooks::Webhooks;
 
 /// A component schema: its name and itself.
@@ -83,6 +85,7 @@ pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
         .mount(OpenApi)
         .mount(EndUserUids::new(table.clone(), suppressions.clone()))
         .mount(Tickets::new(table.clone(), resources.cursors.clone()))
+        .mount(Timeline::new(table.clone(), resources.cursors.clone()))
         .mount(Webhooks::new(
             table.clone(),
             Arc::clone(&vault),

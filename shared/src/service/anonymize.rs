@@ -8,14 +8,17 @@ use std::collections::HashMap;
 
 use super::end_users::{Partition, one_transaction, read_partition};
 use super::suppression;
+use super::timeline::few_records;
 use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::change;
 use crate::domain::end_user::{EndUser, Erasure, MergeRecord};
 use crate::domain::precondition::Preconditions;
+use crate::domain::timeline;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::erasure::ErasureJob;
 use crate::store::ticket::{self, StoredTicket};
+use crate::store::timeline as records;
 use crate::store::{
     self, Condition, MAX_PLANNED_WRITES, Query, Table, Transaction, Write, erasure, merge,
 };
@@ -25,7 +28,8 @@ use crate::vault::suppression::Suppressions;
 pub const ERASED_IN_REQUEST: u64 = 25;
 
 /// The end user's tickets when the request can erase them itself: none merged into it, no
-/// erasure of it pending, at most [`ERASED_IN_REQUEST`] messages.
+/// erasure of it pending, at most [`ERASED_IN_REQUEST`] messages (and as many timeline
+/// records: [`few_records`]).
 async fn few_tickets(
     table: &dyn Table,
     tenant: TenantId,
@@ -68,7 +72,7 @@ pub(super) fn erased_record(tenant: TenantId, record: &MergeRecord) -> Result<Wr
 fn erased_now(
     tenant: TenantId,
     read: &Partition,
-    tickets: &[StoredTicket],
+    (tickets, entries): (&[StoredTicket], &[timeline::Record]),
     kept: Vec<Write>,
     now: Timestamp,
 ) -> Result<Option<Transaction>, ApiError> {
@@ -95,6 +99,9 @@ fn erased_now(
             ));
         }
     }
+    for record in entries {
+        tx.push(records::erase(tenant, record.clone())?);
+    }
     Ok((tx.writes.len() <= MAX_PLANNED_WRITES).then_some(tx))
 }
 
@@ -111,19 +118,10 @@ fn erased_later(
     let mut tx =
         store::end_user::changes(tenant, Some(user), Some(&next), None, &HashMap::new(), now)?;
     tx.push_all(kept);
-    let job = ErasureJob {
-        tenant: tenant.get(),
-        end_user_id: user.id,
-        scan: [user.id]
-            .into_iter()
-            .chain(user.merged_from.iter().copied())
-            .collect(),
-        tickets: Vec::new(),
-        position: 1,
-        merges: Vec::new(),
-        requested_at: now,
-        step: 0,
-    };
+    let owners = [user.id]
+        .into_iter()
+        .chain(user.merged_from.iter().copied());
+    let job = ErasureJob::erasing(tenant, user.id, owners.collect(), now);
     tx.push(erasure::start(&job)?);
     one_transaction(tx)
 }
@@ -147,7 +145,8 @@ pub async fn anonymize(
         let now = Timestamp::now();
         let kept = suppression::kept(suppressions, tenant, &read.user).await?;
         if let Some(tickets) = few_tickets(table, tenant, &read).await?
-            && let Some(tx) = erased_now(tenant, &read, &tickets, kept.clone(), now)?
+            && let Some(entries) = few_records(table, tenant, id, ERASED_IN_REQUEST).await?
+            && let Some(tx) = erased_now(tenant, &read, (&tickets, &entries), kept.clone(), now)?
         {
             let user = read.user.anonymized(Erasure::Complete, now);
             let changes = vec![change::anonymized(tenant, &user, now)];

@@ -17,11 +17,15 @@ use crate::domain::uid::Uid;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::end_user::Profile;
+use crate::store::erasure::ErasureJob;
 use crate::store::{
     self, Key, Kind, MAX_BATCH_GET, MAX_PLANNED_WRITES, Query, Table, Transaction, customer_ref,
     owner, uid_index,
 };
 use crate::vault::suppression::Suppressions;
+
+/// Timeline records a deletion removes itself; a longer timeline is removed in the background.
+const REMOVED_IN_REQUEST: usize = 25;
 
 /// Reads one end user of the tenant; 404 when it does not exist.
 pub(super) async fn load(
@@ -219,10 +223,47 @@ pub async fn delete(
         for write in store::merge::forgotten(tenant, &read.user, &read.merges) {
             tx.push(write);
         }
+        tx.push_all(forget_timeline(table, tenant, &read.user, tx.writes.len(), now).await?);
         let changes = change::of_end_user(tenant, Some(&read.user), None, now);
         Ok(Step::announce(one_transaction(tx)?, (), changes, now))
     })
     .await
+}
+
+/// The writes that remove deleted end user `user`'s timeline, and those of the end users merged
+/// into it, beside `planned` other writes: their records when few enough for the transaction
+/// (one query per end user), else a job that removes them in the background.
+async fn forget_timeline(
+    table: &dyn Table,
+    tenant: TenantId,
+    user: &EndUser,
+    planned: usize,
+    now: Timestamp,
+) -> Result<Vec<store::Write>, ApiError> {
+    let room = MAX_PLANNED_WRITES
+        .saturating_sub(planned)
+        .min(REMOVED_IN_REQUEST);
+    let owners: Vec<u64> = [user.id]
+        .into_iter()
+        .chain(user.merged_from.iter().copied())
+        .collect();
+    let reads = owners
+        .iter()
+        .map(|owner| super::timeline::few_records(table, tenant, *owner, room as u64));
+    let found = futures_util::future::try_join_all(reads).await?;
+    let records: Option<Vec<_>> = found.into_iter().try_fold(Vec::new(), |mut all, few| {
+        all.extend(few?);
+        Some(all)
+    });
+    if let Some(records) = records.filter(|r| r.len() <= room) {
+        let remove = |r: &crate::domain::timeline::Record| store::Write::Delete {
+            key: store::timeline::key(tenant, r.end_user_id, r.position),
+            condition: None,
+        };
+        return Ok(records.iter().map(remove).collect());
+    }
+    let job = ErasureJob::removing(tenant, user.id, owners, now);
+    Ok(vec![store::erasure::start(&job)?])
 }
 
 /// One page of the tenant's end users: the list index in one query, then the page's end users

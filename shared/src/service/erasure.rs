@@ -10,8 +10,10 @@ use std::time::Instant;
 use super::anonymize::erased_record;
 use crate::domain::TenantId;
 use crate::domain::end_user::Erasure;
+use crate::domain::timeline::Position;
 use crate::error::ApiError;
 use crate::store::erasure::{self, ErasureJob};
+use crate::store::timeline as records;
 use crate::store::{
     self, AttributeValue, Condition, Key, Kind, Query, Table, Write, WriteError, merge, message,
     sweep, ticket,
@@ -87,6 +89,8 @@ async fn step(table: &dyn Table, job: &ErasureJob) -> Result<Progress, ApiError>
         next.merges.remove(0);
     } else if let Some(&ticket_id) = job.tickets.first() {
         erase_ticket(table, tenant, ticket_id, &mut next, &mut writes).await?;
+    } else if let Some(&owner) = job.timelines.first() {
+        erase_timeline(table, tenant, owner, &mut next, &mut writes).await?;
     } else {
         return finish(table, tenant, job).await;
     }
@@ -148,6 +152,41 @@ async fn erase_ticket(
     for key in page.items.iter().filter_map(Key::of) {
         next.position = message::position(&key).map_or(next.position, |p| p + 1);
         writes.push(erasure::erase_message(key));
+    }
+    Ok(())
+}
+
+/// The next records of `owner`'s timeline erased (or removed, when the job's end user was
+/// deleted), oldest first; once none is left, the next end user's.
+async fn erase_timeline(
+    table: &dyn Table,
+    tenant: TenantId,
+    owner: u64,
+    next: &mut ErasureJob,
+    writes: &mut Vec<Write>,
+) -> Result<(), ApiError> {
+    let partition = records::partition(tenant, owner);
+    let query = Query::table(&partition, records::PREFIX);
+    let after = next.timeline_after.as_deref().and_then(|p| p.parse().ok());
+    let start = after.map(|p| records::ascending_after(tenant, owner, Position(p)));
+    let page = table
+        .query_page(&query, start.as_ref(), MESSAGES_PER_STEP)
+        .await?;
+    if page.items.is_empty() {
+        next.timelines.remove(0);
+        next.timeline_after = None;
+        return Ok(());
+    }
+    for item in page.items {
+        let record = records::from_item(item)?;
+        next.timeline_after = Some(record.position.0.to_string());
+        writes.push(match next.removing {
+            true => Write::Delete {
+                key: records::key(tenant, owner, record.position),
+                condition: None,
+            },
+            false => records::erase(tenant, record)?,
+        });
     }
     Ok(())
 }

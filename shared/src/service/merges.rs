@@ -10,9 +10,11 @@ use crate::domain::end_user::{self, EndUser, MergeRecord, Unfolded};
 use crate::domain::errors::FieldErrors;
 use crate::domain::ids::IdBlock;
 use crate::domain::precondition::Preconditions;
+use crate::domain::timeline;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::end_user::Profile;
+use crate::store::timeline as records;
 use crate::store::{self, Query, Table};
 
 /// A merge as it answers: the target after it and the merge's ID.
@@ -64,9 +66,10 @@ pub async fn merge(
         let merge_id = IdBlock::for_new_end_user().base();
         let folded = end_user::fold(&target, &source, merge_id, by.map(str::to_owned), now)
             .map_err(|errors| cannot("the end users cannot be merged", errors))?;
-        let tx = one_transaction(store::merge::merged(
-            tenant, &target, &source, &folded, now,
-        )?)?;
+        let mut tx = store::merge::merged(tenant, &target, &source, &folded, now)?;
+        let entry = timeline::merge(target_id, source_id, merge_id, false, now);
+        tx.push(records::put(tenant, &entry)?);
+        let tx = one_transaction(tx)?;
         let changes = vec![change::of_merge(
             ChangeKind::EndUserMerged,
             tenant,
@@ -145,7 +148,7 @@ pub async fn undo(
         };
         let unfolded = end_user::unfold(&target, &record, tombstone.version, now)
             .map_err(|errors| cannot("values the merge moved changed since", errors))?;
-        let tx = one_transaction(store::merge::undone(
+        let mut tx = store::merge::undone(
             tenant,
             &target,
             tombstone.version,
@@ -153,8 +156,11 @@ pub async fn undo(
             &unfolded,
             by,
             now,
-        )?)?;
+        )?;
         let source = record.source_id;
+        let entry = timeline::merge(target_id, source, merge_id, true, now);
+        tx.push(records::put(tenant, &entry)?);
+        let tx = one_transaction(tx)?;
         let changes = vec![change::of_merge(
             ChangeKind::EndUserUnmerged,
             tenant,

@@ -13,6 +13,7 @@ pub mod merges;
 pub mod retention;
 mod suppression;
 pub mod tickets;
+pub mod timeline;
 pub mod uids;
 mod unit_of_work;
 pub mod upsert;
@@ -122,7 +123,8 @@ mod tests {
                 Some(Kind::UidIndex),
                 Some(Kind::CustomerRef),
                 Some(Kind::IdBlock),
-                Some(Kind::Outbox)
+                Some(Kind::Outbox),
+                Some(Kind::Timeline)
             ]),
             "{items:?}"
         );

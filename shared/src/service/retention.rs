@@ -2,11 +2,11 @@
 //! than the tenant's current `ticketCleanupRetentionDays`. A scheduled sweep
 //! (`functions/retention`, hourly) reads every tenant and its retention from the sweep's index
 //! (`store::sweep`), then, tenant by tenant in rounds, the tenant's closed tickets that are due,
-//! and removes each with its messages, a page of messages per transaction. Every transaction
-//! carries a check that the ticket is unchanged, so a ticket reopened meanwhile keeps what the
-//! sweep has not removed yet (reopening also takes it out of the index). The work of one run is
-//! bounded by its time budget; what is left is due at the next run. A ticket that cannot be read
-//! is counted and passed over, so it never holds back the others.
+//! and removes each with its timeline records and messages, a page per transaction. Every
+//! transaction carries a check that the ticket is unchanged, so a ticket reopened meanwhile
+//! keeps what the sweep has not removed yet (reopening also takes it out of the index). The work
+//! of one run is bounded by its time budget; what is left is due at the next run. A ticket that
+//! cannot be read is counted and passed over, so it never holds back the others.
 
 use std::time::Instant;
 
@@ -14,6 +14,7 @@ use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::sweep::{self, SWEEP, TENANT_SHARDS};
 use crate::store::ticket::{self, StoredTicket};
+use crate::store::timeline as records;
 use crate::store::{MAX_WRITES, PageStart, Query, Table, Write, WriteError, message};
 
 /// Due tickets read per tenant and round: one tenant's backlog cannot starve the others.
@@ -179,6 +180,51 @@ async fn remove_if_due(
     }
 }
 
+/// The deletes of `items`.
+fn deletes(items: &[crate::store::Item]) -> Vec<Write> {
+    let delete = |key| Write::Delete {
+        key,
+        condition: None,
+    };
+    items
+        .iter()
+        .filter_map(crate::store::Key::of)
+        .map(delete)
+        .collect()
+}
+
+/// Removes the timeline records of `stored` (its opening, messages and closings) a page per
+/// transaction, each with a check that the ticket is as read; whether all went before the
+/// budget ran out.
+async fn purge_timeline(
+    table: &dyn Table,
+    tenant: TenantId,
+    stored: &StoredTicket,
+    stop_at: Instant,
+) -> Result<bool, WriteError> {
+    let partition = records::ticket_partition(tenant, stored.ticket.id);
+    let query = Query::index(&records::OF_TICKET, &partition);
+    let mut start = None;
+    loop {
+        let page = table
+            .query_page(&query, start.as_ref(), MESSAGES_PER_WRITE)
+            .await?;
+        if page.items.is_empty() {
+            return Ok(true);
+        }
+        let mut writes = deletes(&page.items);
+        writes.push(ticket::unchanged(tenant, stored));
+        table.write(writes).await?;
+        match page.next {
+            Some(next) => start = Some(next),
+            None => return Ok(true),
+        }
+        if Instant::now() >= stop_at {
+            return Ok(false);
+        }
+    }
+}
+
 /// Removes `stored`'s messages a page per transaction, each with a check that the ticket is as
 /// read, then the ticket with the last page; the messages removed, or `None` when the budget
 /// ran out first.
@@ -188,6 +234,9 @@ async fn purge(
     stored: &StoredTicket,
     stop_at: Instant,
 ) -> Result<Option<usize>, WriteError> {
+    if !purge_timeline(table, tenant, stored, stop_at).await? {
+        return Ok(None);
+    }
     let partition = ticket::partition(tenant, stored.ticket.id);
     let query = Query::table(&partition, message::PREFIX);
     let mut removed = 0;
@@ -195,15 +244,7 @@ async fn purge(
         // Each transaction removes the page it read, so the next page starts at the front.
         let page = table.query_page(&query, None, MESSAGES_PER_WRITE).await?;
         let last = page.next.is_none();
-        let mut writes: Vec<Write> = page
-            .items
-            .iter()
-            .filter_map(crate::store::Key::of)
-            .map(|key| Write::Delete {
-                key,
-                condition: None,
-            })
-            .collect();
+        let mut writes = deletes(&page.items);
         removed += writes.len();
         if last {
             writes.push(ticket::purge(tenant, stored));

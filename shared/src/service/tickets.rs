@@ -8,9 +8,11 @@ use crate::domain::page::{Page, PageRequest, SortOrder};
 use crate::domain::ticket::{
     Direction, Message, Ticket, TicketQuery, TicketUpdate, Transition, select_page,
 };
+use crate::domain::timeline;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::ticket::{self, StoredTicket};
+use crate::store::timeline as records;
 use crate::store::{
     Query, Table, Transaction, every_item, first_items, id_block, message, open_ticket,
 };
@@ -42,7 +44,11 @@ pub async fn update(
         tx.push(ticket::save(tenant, &read, &next)?);
         match transition {
             Transition::Same => {}
-            Transition::Closed => tx.push(open_ticket::release(tenant, &read.ticket)),
+            Transition::Closed => {
+                tx.push(open_ticket::release(tenant, &read.ticket));
+                let closed = timeline::ticket_closed(&next, now);
+                tx.push(records::put(tenant, &closed)?);
+            }
             Transition::Reopened => tx.push_exclusive(
                 open_ticket::claim(tenant, &next),
                 "status",
@@ -272,6 +278,8 @@ pub async fn reply(
             open,
         ));
         tx.push(message::create(tenant, &reply, counted + 1)?);
+        let entry = timeline::message(ticket.end_user_id, ticket.channel_type, &reply);
+        tx.push(records::put(tenant, &entry)?);
         let count = ticket::count_message(tenant, &reply, notes.met(ticket::COUNTED));
         tx.push_noted(count, ticket::COUNTED);
         let added = change::message_added(

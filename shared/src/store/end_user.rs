@@ -14,6 +14,7 @@ use super::{
 use crate::domain::duplicates::MatchKey;
 use crate::domain::end_user::{EndUser, EndUserSummary, Revision, Tombstone};
 use crate::domain::ids::IdBlock;
+use crate::domain::timeline;
 use crate::domain::uid::Uid;
 use crate::domain::{TenantId, Timestamp};
 
@@ -141,7 +142,7 @@ pub fn summary_from_item(item: Item) -> Result<EndUserSummary, StoreError> {
     decode(item)
 }
 
-pub(super) fn at_version(version: u64) -> Condition {
+pub fn at_version(version: u64) -> Condition {
     Condition::Equals {
         attribute: VERSION,
         value: number(version),
@@ -197,6 +198,11 @@ pub fn changes(
             condition: Some(Condition::NotExists),
         };
         tx.claim(claim, end_user_id, entry.path);
+    }
+    // What the change records on the end user's timeline (a deletion records nothing: a deleted
+    // end user's timeline is read no more).
+    for record in after.map_or_else(Vec::new, |a| timeline::of_end_user(before, a, now)) {
+        tx.push(super::timeline::put(tenant, &record)?);
     }
     Ok(tx)
 }

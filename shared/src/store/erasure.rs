@@ -31,13 +31,54 @@ pub struct ErasureJob {
     pub position: u64,
     /// Merge records still to erase: `[targetID, mergeID]`.
     pub merges: Vec<[u64; 2]>,
+    /// End users whose timeline records are still to erase (removed instead when `removing`),
+    /// the first one's after position `timelineAfter`.
+    #[serde(default)]
+    pub timelines: Vec<u64>,
+    #[serde(default)]
+    pub timeline_after: Option<String>,
+    /// The end user was deleted: its timeline records go rather than being erased.
+    #[serde(default)]
+    pub removing: bool,
     pub requested_at: Timestamp,
     /// Counts the steps done: each step's write is conditional on it.
     pub step: u64,
 }
 
-pub fn key(tenant: TenantId, end_user_id: u64) -> Key {
-    Key::new(format!("T#{tenant}#ERASE#{end_user_id}"), "ERASURE")
+impl ErasureJob {
+    /// The job of anonymized end user `end_user_id` (`owners`: it and those merged into it):
+    /// their tickets, merge records and timelines to erase.
+    pub fn erasing(tenant: TenantId, end_user_id: u64, owners: Vec<u64>, now: Timestamp) -> Self {
+        ErasureJob {
+            tenant: tenant.get(),
+            end_user_id,
+            scan: owners.clone(),
+            tickets: Vec::new(),
+            position: 1,
+            merges: Vec::new(),
+            timelines: owners,
+            timeline_after: None,
+            removing: false,
+            requested_at: now,
+            step: 0,
+        }
+    }
+
+    /// The job of deleted end user `end_user_id`: the timelines of `owners` to remove.
+    pub fn removing(tenant: TenantId, end_user_id: u64, owners: Vec<u64>, now: Timestamp) -> Self {
+        ErasureJob {
+            scan: Vec::new(),
+            removing: true,
+            ..ErasureJob::erasing(tenant, end_user_id, owners, now)
+        }
+    }
+}
+
+/// The key of `job`: a deletion's job is kept apart from an anonymization's of the same end user,
+/// which may still be under way.
+fn key(tenant: TenantId, job: &ErasureJob) -> Key {
+    let sort_key = if job.removing { "REMOVAL" } else { "ERASURE" };
+    Key::new(format!("T#{tenant}#ERASE#{}", job.end_user_id), sort_key)
 }
 
 fn to_item(job: &ErasureJob) -> Result<Item, StoreError> {
@@ -50,7 +91,7 @@ fn to_item(job: &ErasureJob) -> Result<Item, StoreError> {
     );
     let asked = job.requested_at.unix_seconds().max(0);
     item.insert(SWEEP.sort_key.into(), number(asked));
-    Ok(keyed(Kind::Erasure, key(tenant, job.end_user_id), item))
+    Ok(keyed(Kind::Erasure, key(tenant, job), item))
 }
 
 pub fn from_item(item: Item) -> Result<ErasureJob, StoreError> {
@@ -88,7 +129,7 @@ pub fn advance(read: &ErasureJob, next: &ErasureJob) -> Result<Write, StoreError
 /// The job done, at the step it was read at.
 pub fn finish(tenant: TenantId, read: &ErasureJob) -> Write {
     Write::Delete {
-        key: key(tenant, read.end_user_id),
+        key: key(tenant, read),
         condition: Some(at_step(read.step)),
     }
 }

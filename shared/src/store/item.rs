@@ -32,12 +32,13 @@ pub enum Kind {
     Suppression,
     Ticket,
     TicketCount,
+    Timeline,
     Tombstone,
     UidIndex,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Account,
         Kind::Channel,
         Kind::CustomerRef,
@@ -54,6 +55,7 @@ impl Kind {
         Kind::Suppression,
         Kind::Ticket,
         Kind::TicketCount,
+        Kind::Timeline,
         Kind::Tombstone,
         Kind::UidIndex,
     ];
@@ -76,6 +78,7 @@ impl Kind {
             Kind::Suppression => "Suppression",
             Kind::Ticket => "Ticket",
             Kind::TicketCount => "TicketCount",
+            Kind::Timeline => "Timeline",
             Kind::Tombstone => "Tombstone",
             Kind::UidIndex => "UidIndex",
         }

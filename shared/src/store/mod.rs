@@ -26,6 +26,7 @@ pub mod owner;
 pub mod suppression;
 pub mod sweep;
 pub mod ticket;
+pub mod timeline;
 mod transaction;
 pub mod uid_index;
 
@@ -43,12 +44,14 @@ pub const SK: &str = "SK";
 pub const EXPIRES_AT: &str = "expiresAt";
 
 /// Every secondary index of the table.
-pub const INDEXES: [&Index; 5] = [
+pub const INDEXES: [&Index; 7] = [
     &end_user::BY_TENANT,
     &ticket::BY_END_USER,
     &sweep::SWEEP,
     &match_key::MATCHES,
     &match_key::NAME_MATCHES,
+    &timeline::BY_KIND,
+    &timeline::OF_TICKET,
 ];
 
 /// A secondary index of the table.

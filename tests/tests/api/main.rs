@@ -54,6 +54,7 @@ mod retention;
 mod support;
 mod suppression;
 mod tickets;
+mod timeline;
 mod update;
 mod upsert;
 mod webhooks;

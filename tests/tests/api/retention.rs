@@ -1,6 +1,7 @@
-//! Retention (SPEC 4): the real sweep, run with a clock moved forward, removes closed tickets and
-//! their messages once their tenant's current retention has passed, and nothing else; a ticket
-//! that cannot be read never holds back the others; a run stops at its time budget.
+//! Retention (SPEC 4): the real sweep, run with a clock moved forward, removes closed tickets,
+//! their messages and their timeline entries (SPEC 10) once their tenant's current retention has
+//! passed, and nothing else; a ticket that cannot be read never holds back the others; a run
+//! stops at its time budget.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use answerpal::store::{AttributeValue, Item, Query, Write, message, sweep as ind
 use answerpal_testkit::TestApi;
 use serde_json::json;
 
-use crate::webhooks::{email, set_up, sms};
+use crate::webhooks::{email, resolve, set_up, sms};
 
 on_both_stores!(
     closed_tickets_go_with_their_messages_after_the_retention,
@@ -58,6 +59,19 @@ async fn closed_ticket(api: &TestApi, tenant: u64, from: &str) -> u64 {
     opened.body["ticketID"].as_u64().expect("a ticket id")
 }
 
+/// The kinds of the timeline entries of `end_user` about `ticket`, newest first.
+async fn ticket_entries(api: &TestApi, end_user: u64, ticket: u64) -> Vec<String> {
+    let path = format!("/api/EndUsers/{end_user}/timeline?pageSize=100");
+    let page = api.get(&path, 1).await;
+    assert_eq!(page.status, 200, "{:?}", page.body);
+    let items = page.body["items"].as_array().cloned().unwrap_or_default();
+    items
+        .iter()
+        .filter(|entry| entry["ticketID"] == ticket)
+        .map(|entry| entry["kind"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
 async fn exists(api: &TestApi, tenant: u64, ticket: u64) -> bool {
     let read = api.get(&format!("/api/Tickets/{ticket}"), tenant).await;
     assert!(matches!(read.status, 200 | 404), "{:?}", read.body);
@@ -86,6 +100,17 @@ async fn closed_tickets_go_with_their_messages_after_the_retention(api: TestApi)
     set_status(&api, 1, &reopened, "Pending").await;
     let longer = closed_ticket(&api, 2, "kept@example.com").await;
     assert_eq!(messages_stored(&api, 1, closed_id).await, 3);
+    let end_user = closed["endUserID"].as_u64().expect("id");
+    assert_eq!(
+        ticket_entries(&api, end_user, closed_id).await,
+        [
+            "ticketClosed",
+            "message",
+            "message",
+            "message",
+            "ticketOpened"
+        ]
+    );
 
     let table = api.table().as_ref();
     let now = Timestamp::now().unix_seconds();
@@ -115,9 +140,27 @@ async fn closed_tickets_go_with_their_messages_after_the_retention(api: TestApi)
     let reopened = reopened.as_u64().expect("id");
     assert!(exists(&api, 1, reopened).await, "reopened");
     assert!(exists(&api, 2, longer).await, "10 days");
-    let end_user = closed["endUserID"].as_u64().expect("id");
     let person = api.get(&format!("/api/EndUsers/{end_user}"), 1).await;
     assert_eq!(person.status, 200, "the person stays");
+    assert!(
+        ticket_entries(&api, end_user, closed_id).await.is_empty(),
+        "its timeline entries went with it"
+    );
+    let others = api.raw_items().await;
+    let timeline_of_ticket = format!("T#1#TK#{closed_id}#TL");
+    assert!(
+        !others
+            .iter()
+            .any(|item| format!("{item:?}").contains(&timeline_of_ticket)),
+        "no record of the ticket is left"
+    );
+    let reopened_user = resolve(&api, 1, "back@example.com").await["endUserID"].clone();
+    let kept = ticket_entries(&api, reopened_user.as_u64().expect("id"), reopened).await;
+    assert_eq!(
+        kept,
+        ["ticketClosed", "message", "ticketOpened"],
+        "the reopened one keeps them"
+    );
 
     let later_sweep = sweep(table, Timestamp::from_unix_seconds(now + 11 * DAY), later())
         .await

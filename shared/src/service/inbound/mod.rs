@@ -23,10 +23,12 @@ use crate::domain::customer::{Channel, Settings};
 use crate::domain::end_user::EndUser;
 use crate::domain::ids::IdBlock;
 use crate::domain::ticket::{Direction, Message, Opening, Ticket};
+use crate::domain::timeline;
 use crate::domain::uid::Uid;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
 use crate::store::delivery::{self, Delivered};
+use crate::store::timeline as records;
 use crate::store::{
     Item, Table, Transaction, id_block, message, open_ticket, owner, ticket, uid_index,
 };
@@ -265,12 +267,16 @@ fn add_message(
             tx.push(ticket::create(tenant, &opened)?);
             tx.push(open_ticket::claim(tenant, &opened));
             tx.push(ticket::count_tickets(tenant, end_user_id, 1));
+            tx.push(records::put(tenant, &timeline::ticket_opened(&opened))?);
             let kind = ChangeKind::TicketCreated;
             let created = change::of_ticket(kind, tenant, &opened, message.id, now);
             (opened.message_count, created)
         }
     };
     tx.push(message::create(tenant, &message, position)?);
+    let channel_type = request.channel.channel_type;
+    let entry = timeline::message(end_user_id, channel_type, &message);
+    tx.push(records::put(tenant, &entry)?);
     Ok((message, event))
 }
 
