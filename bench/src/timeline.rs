@@ -1,4 +1,4 @@
-//! A page of 25 of one end user's timeline at 10 and at 10,000 entries on the embedded table:
+//! A page of 10 of one end user's timeline at 10 and at 10,000 entries on the embedded table:
 //! the first page, the last (by the cursor past all but its last 5 entries) and a page of one kind,
 //! beside a read of the same end user by ID, alternated, medians of 31 runs each. The DynamoDB
 //! calls are 2 a page at any history (`tests/tests/call_budget.rs`).
@@ -14,7 +14,7 @@ use answerpal::store::memory::MemoryTable;
 use crate::paging::median;
 
 const RUNS: usize = 31;
-const PAGE: usize = 25;
+const PAGE: usize = 10;
 const PERSON: u64 = 1000;
 
 /// Tenant 1's end user 1000 with `n` entries: its e-mail linked, then `n - 1` external events.

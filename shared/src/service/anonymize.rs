@@ -145,7 +145,8 @@ pub async fn anonymize(
         let now = Timestamp::now();
         let kept = suppression::kept(suppressions, tenant, &read.user).await?;
         if let Some(tickets) = few_tickets(table, tenant, &read).await?
-            && let Some(entries) = few_records(table, tenant, id, ERASED_IN_REQUEST).await?
+            && let Some(entries) =
+                few_records(table, tenant, id, ERASED_IN_REQUEST as usize).await?
             && let Some(tx) = erased_now(tenant, &read, (&tickets, &entries), kept.clone(), now)?
         {
             let user = read.user.anonymized(Erasure::Complete, now);

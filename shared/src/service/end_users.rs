@@ -249,18 +249,18 @@ async fn forget_timeline(
         .collect();
     let reads = owners
         .iter()
-        .map(|owner| super::timeline::few_records(table, tenant, *owner, room as u64));
+        .map(|owner| super::timeline::few_keys(table, tenant, *owner, room));
     let found = futures_util::future::try_join_all(reads).await?;
-    let records: Option<Vec<_>> = found.into_iter().try_fold(Vec::new(), |mut all, few| {
+    let keys: Option<Vec<Key>> = found.into_iter().try_fold(Vec::new(), |mut all, few| {
         all.extend(few?);
         Some(all)
     });
-    if let Some(records) = records.filter(|r| r.len() <= room) {
-        let remove = |r: &crate::domain::timeline::Record| store::Write::Delete {
-            key: store::timeline::key(tenant, r.end_user_id, r.position),
+    if let Some(keys) = keys.filter(|k| k.len() <= room) {
+        let remove = |key| store::Write::Delete {
+            key,
             condition: None,
         };
-        return Ok(records.iter().map(remove).collect());
+        return Ok(keys.into_iter().map(remove).collect());
     }
     let job = ErasureJob::removing(tenant, user.id, owners, now);
     Ok(vec![store::erasure::start(&job)?])

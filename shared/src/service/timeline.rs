@@ -40,23 +40,44 @@ pub async fn holder_of(
         .ok_or_else(|| ApiError::NotFound(format!("no end user holds customerRef {reference:?}")))
 }
 
-/// End user `id`'s own timeline records when there are at most `at_most` (a request that
-/// erases or removes them itself): one query.
+/// End user `id`'s own timeline items when there are at most `at_most` (a request that erases
+/// or removes them itself): one query.
+async fn few_items(
+    table: &dyn Table,
+    tenant: TenantId,
+    id: u64,
+    at_most: usize,
+) -> Result<Option<Vec<store::Item>>, ApiError> {
+    let partition = records::partition(tenant, id);
+    let query = Query::table(&partition, records::PREFIX);
+    let items = store::first_items(table, &query, None, at_most.saturating_add(1)).await?;
+    Ok((items.len() <= at_most).then_some(items))
+}
+
+/// End user `id`'s own timeline records when there are at most `at_most`, to erase them.
 pub(super) async fn few_records(
     table: &dyn Table,
     tenant: TenantId,
     id: u64,
-    at_most: u64,
+    at_most: usize,
 ) -> Result<Option<Vec<timeline::Record>>, ApiError> {
-    let partition = records::partition(tenant, id);
-    let query = Query::table(&partition, records::PREFIX);
-    let at_most = usize::try_from(at_most).unwrap_or(usize::MAX);
-    let items = store::first_items(table, &query, None, at_most.saturating_add(1)).await?;
-    if items.len() > at_most {
+    let Some(items) = few_items(table, tenant, id, at_most).await? else {
         return Ok(None);
-    }
+    };
     let found = items.into_iter().map(records::from_item);
     Ok(Some(found.collect::<Result<Vec<_>, _>>()?))
+}
+
+/// The keys of end user `id`'s own timeline records when there are at most `at_most`, to
+/// remove them (nothing decoded: a deletion needs no entry).
+pub(super) async fn few_keys(
+    table: &dyn Table,
+    tenant: TenantId,
+    id: u64,
+    at_most: usize,
+) -> Result<Option<Vec<store::Key>>, ApiError> {
+    let items = few_items(table, tenant, id, at_most).await?;
+    Ok(items.map(|items| items.iter().filter_map(store::Key::of).collect()))
 }
 
 /// The records of `owner`'s timeline at `after` and before, newest first, of `kinds` (none:

@@ -156,9 +156,10 @@ async fn a_keyed_bulk_replays_and_its_cut_off_repeat_runs_only_the_rest(api: Tes
         .collect();
     let body = json!({"items": items});
     let headers = [("idempotency-key", "bulk-1")];
-    // The request is cut off by a store that stops answering after the key and three items.
+    // The request is cut off by a store that stops answering after the key and three items
+    // (its deadline leaves a loaded moto the time to start the items before half of it).
     let faulty = Arc::new(FaultyTable::new(api.table().clone(), 5, Fault::Hang));
-    let cut = api.wrapped(faulty, Duration::from_millis(1500));
+    let cut = api.wrapped(faulty, Duration::from_millis(3000));
     let first = cut
         .with_headers("POST", "/api/EndUsers/bulk", 1, &headers, body.clone())
         .await;
@@ -168,7 +169,8 @@ async fn a_keyed_bulk_replays_and_its_cut_off_repeat_runs_only_the_rest(api: Tes
         (1..6).contains(&applied.as_u64().unwrap_or(0)),
         "some items applied before the cut, not all: {applied}"
     );
-    tokio::time::sleep(Duration::from_millis(2600)).await;
+    // The key's lease ends a second after the deadline, in whole seconds: 4 s.
+    tokio::time::sleep(Duration::from_millis(4600)).await;
 
     let repeat = api
         .with_headers("POST", "/api/EndUsers/bulk", 1, &headers, body.clone())
