@@ -48,6 +48,16 @@ pub(super) async fn load_profile(
     }
 }
 
+/// The end user holding customerRef `reference`, from its index item (strongly consistent).
+pub(super) async fn reference_holder(
+    table: &dyn Table,
+    tenant: TenantId,
+    reference: &str,
+) -> Result<Option<u64>, ApiError> {
+    let index = table.get(&customer_ref::key(tenant, reference)).await?;
+    Ok(index.as_ref().and_then(owner::of))
+}
+
 /// The profile of `key` among `items` (a batch or a partition read): 404 when missing.
 pub(super) fn profile_in(items: &[store::Item], key: &Key, id: u64) -> Result<Profile, ApiError> {
     let item = key

@@ -3,7 +3,7 @@
 
 use futures_util::future::try_join_all;
 
-use super::end_users::{live, load, load_profile};
+use super::end_users::{live, load, load_profile, reference_holder};
 use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::change;
 use crate::domain::errors::FieldErrors;
@@ -12,7 +12,7 @@ use crate::domain::timeline::{self, Entry, EntryKind, ExternalEvent, Position};
 use crate::domain::{TenantId, Timestamp, end_user};
 use crate::error::ApiError;
 use crate::store::timeline::{self as records, BY_KIND};
-use crate::store::{self, Query, Table, Transaction, Write, customer_ref, id_block, owner};
+use crate::store::{self, Query, Table, Transaction, Write, id_block};
 
 /// Where a page goes on: the position of the record its last entry came from, and how many of
 /// that record's entries it showed.
@@ -33,11 +33,8 @@ pub async fn holder_of(
 ) -> Result<u64, ApiError> {
     let reference = end_user::parse_reference(reference)
         .map_err(|m| ApiError::Validation(FieldErrors::single("customerRef", m)))?;
-    let index = table.get(&customer_ref::key(tenant, &reference)).await?;
-    index
-        .as_ref()
-        .and_then(owner::of)
-        .ok_or_else(|| ApiError::NotFound(format!("no end user holds customerRef {reference:?}")))
+    let holder = reference_holder(table, tenant, &reference).await?;
+    holder.ok_or_else(|| ApiError::NotFound(format!("no end user holds customerRef {reference:?}")))
 }
 
 /// End user `id`'s own timeline items when there are at most `at_most` (a request that erases

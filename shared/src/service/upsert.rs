@@ -3,7 +3,7 @@
 //! loser's claim of the reference is a noted race, and its next attempt updates the winner.
 
 use super::duplicates;
-use super::end_users::{load, one_transaction, updated};
+use super::end_users::{load, one_transaction, reference_holder, updated};
 use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::domain::change;
 use crate::domain::end_user::{self, EndUser, EndUserBody};
@@ -12,7 +12,7 @@ use crate::domain::ids::IdBlock;
 use crate::domain::precondition::Preconditions;
 use crate::domain::{TenantId, Timestamp};
 use crate::error::ApiError;
-use crate::store::{self, Query, Table, customer_ref, owner};
+use crate::store::{self, Query, Table, customer_ref};
 use crate::vault::suppression::Suppressions;
 
 /// The reference's index item met by a create that lost the race for it.
@@ -60,8 +60,7 @@ async fn holder(
             .transpose()?;
         return Ok(user.filter(|u| u.customer_ref.as_deref() == Some(reference)));
     }
-    let index = table.get(&customer_ref::key(tenant, reference)).await?;
-    match index.as_ref().and_then(owner::of) {
+    match reference_holder(table, tenant, reference).await? {
         Some(id) => load(table, tenant, id).await.map(Some),
         None => Ok(None),
     }
