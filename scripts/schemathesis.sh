@@ -15,7 +15,7 @@ cargo build --quiet -p local-api
 port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 secret="schemathesis-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(16))')"
 base="http://127.0.0.1:$port"
-PORT=$port JWT_SECRET=$secret target/debug/local-api >"$WORK/server.log" 2>&1 &
+PORT=$port JWT_SECRET=$secret CRM_OFFLINE=true target/debug/local-api >"$WORK/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use answerpal::config::{Secret, Settings};
+use answerpal::crm::CrmClient;
 use answerpal::domain::customer::ConnectorPolicy;
 use answerpal::families::mount_all;
 use answerpal::http::Api;
@@ -39,6 +40,16 @@ fn connector_policy() -> Result<ConnectorPolicy, String> {
     }
 }
 
+/// `CRM_OFFLINE=true` keeps the CRM connector on this machine: it resolves no name and connects
+/// to loopback only (the fuzzer's server, which saves whatever `apiBaseUrl` it makes up).
+fn crm_client(policy: ConnectorPolicy) -> Result<CrmClient, String> {
+    match std::env::var("CRM_OFFLINE").as_deref() {
+        Err(_) | Ok("") | Ok("false") => Ok(CrmClient::new(policy)),
+        Ok("true") => Ok(CrmClient::offline(policy)),
+        Ok(other) => Err(format!("CRM_OFFLINE must be true or false, not {other:?}")),
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut settings = Settings::from_env()?;
@@ -63,6 +74,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_vault(Vault::from_settings(&settings)?)
         .with_suppressions(Suppressions::from_settings(&settings)?)
         .with_connector(connector_policy()?);
+    let policy = resources.connector;
+    let resources = resources.with_crm(policy, crm_client(policy)?);
     let auth = Authenticator::new(&settings.jwt)?;
     let api = mount_all(Api::new(auth, settings.public_base_url.clone()), &resources)?;
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;

@@ -244,6 +244,15 @@ pub fn operation(route: &str) -> Option<Operation> {
                 &[404, 409, 410],
             )
         },
+        "POST /api/EndUsers/{id}/sync" => Operation {
+            headers: &[IdempotencyKey],
+            ..op(
+                "syncEndUser",
+                "Sync the end user with the tenant's CRM: its fields replaced, its new UIDs added",
+                &[(200, Tagged("SyncedView"))],
+                &[404, 409, 410, 502],
+            )
+        },
         "GET /api/EndUsers/{id}/duplicates" => op(
             "listDuplicates",
             "Other end users likely the same person, highest score first, with the reasons",

@@ -32,6 +32,7 @@ fn status_description(status: u16) -> &'static str {
         413 => "Body too large",
         415 => "Body not of the route's media type",
         422 => "Idempotency-Key reused with another request",
+        502 => "The tenant's CRM gave no usable answer (`crm-unavailable`): nothing changed",
         503 => "Try again (Retry-After)",
         _ => "Problem",
     }
@@ -113,13 +114,14 @@ impl Operation {
 /// The operations an answer of `operation` leads to, with the values of the answer they take
 /// (OpenAPI links: what a client, and the fuzzer's stateful phase, does next).
 fn links(operation: &str) -> Map<String, Value> {
-    const END_USER: [&str; 11] = [
+    const END_USER: [&str; 12] = [
         "getEndUser",
         "updateEndUser",
         "deleteEndUser",
         "listEndUserTickets",
         "endUserTimeline",
         "recordExternalEvent",
+        "syncEndUser",
         "listMerges",
         "listConsent",
         "listDuplicates",
@@ -140,7 +142,7 @@ fn links(operation: &str) -> Map<String, Value> {
         "createEndUser" | "upsertEndUser" | "updateEndUser" | "getEndUser" | "endUserByUid" => {
             by_id(&END_USER, "id", "endUserID")
         }
-        "assignUid" => by_id(&END_USER, "id", "endUserID"),
+        "assignUid" | "syncEndUser" => by_id(&END_USER, "id", "endUserID"),
         "putChannel" => by_id(&["deleteChannel"], "channelID", "channelID"),
         "recordExternalEvent" => by_id(&["endUserTimeline"], "id", "endUserID"),
         _ => Map::new(),

@@ -35,6 +35,13 @@ pub enum ApiError {
     /// with what to do.
     #[error("the stored secrets can no longer be opened; set or clear every stored secret field")]
     SecretsUnreadable(FieldErrors),
+    /// The tenant has no CRM connector to ask (SPEC 10): why (no `apiBaseUrl`, a credential its
+    /// type needs missing).
+    #[error("{0}")]
+    NoCrmConnector(String),
+    /// The tenant's CRM gave no usable answer (SPEC 10): what it did.
+    #[error("{0}")]
+    CrmUnavailable(String),
     /// The end user was merged into `merged_into`.
     #[error("end user {id} was merged into end user {merged_into}")]
     Gone { id: u64, merged_into: u64 },

@@ -2,12 +2,13 @@
 //! transports over [`http::Api`] with the [`families`] they mount.
 //!
 //! Dependencies point one way: transports (`runtime`, the local server) -> `families` -> `http`
-//! and `service` -> `vault` and `store` -> `domain`. `domain` depends on no other module and no
+//! and `service` -> `vault`, `crm` and `store` -> `domain`. `domain` depends on no other module and no
 //! transport, storage or runtime crate.
 
 pub mod aws;
 pub mod bus;
 pub mod config;
+pub mod crm;
 pub mod domain;
 pub mod error;
 pub mod families;
@@ -16,6 +17,9 @@ pub mod runtime;
 pub mod service;
 pub mod store;
 pub mod vault;
+
+#[cfg(test)]
+mod testing;
 
 /// The dependency rule above, checked on the sources: each module names only the modules below it.
 #[cfg(test)]
@@ -27,23 +31,28 @@ mod layering {
     const ALLOWED: &[(&str, &[&str])] = &[
         ("domain", &[]),
         ("config", &["domain"]),
-        ("aws", &["config"]),
+        // `testing`: the loopback servers of the HTTP clients' unit tests.
+        ("aws", &["config", "testing"]),
         ("store", &["domain", "config", "aws"]),
         ("vault", &["domain", "config", "aws"]),
         ("bus", &["config", "aws"]),
+        ("crm", &["domain", "aws", "testing"]),
         ("error", &["domain", "store", "vault"]),
-        ("service", &["domain", "store", "error", "vault", "bus"]),
+        (
+            "service",
+            &["domain", "store", "error", "vault", "bus", "crm"],
+        ),
         ("http", &["domain", "error", "config"]),
         (
             "families",
             &[
-                "domain", "error", "http", "service", "store", "runtime", "vault", "config",
+                "domain", "error", "http", "service", "store", "runtime", "vault", "config", "crm",
             ],
         ),
         (
             "runtime",
             &[
-                "bus", "config", "domain", "http", "service", "store", "vault",
+                "bus", "config", "crm", "domain", "http", "service", "store", "vault",
             ],
         ),
     ];

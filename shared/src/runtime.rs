@@ -14,6 +14,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::bus::EventBridge;
 use crate::config::{ConfigError, Settings};
+use crate::crm::CrmClient;
 use crate::domain::Timestamp;
 use crate::domain::customer::ConnectorPolicy;
 use crate::http::Api;
@@ -40,6 +41,9 @@ pub struct Resources {
     /// Where the CRM connector may connect (SPEC 10): public addresses, unless the local server
     /// allows loopback.
     pub connector: ConnectorPolicy,
+    /// The CRM connector, on that policy, when one is set (only the sync's function and the
+    /// local server link one).
+    pub crm: Option<CrmClient>,
 }
 
 impl Resources {
@@ -52,6 +56,7 @@ impl Resources {
             cursors: CursorKey::derived_from(&material),
             suppressions: None,
             connector: ConnectorPolicy::PublicOnly,
+            crm: None,
         }
     }
 
@@ -71,8 +76,17 @@ impl Resources {
         self
     }
 
+    /// The CRM connector on `connector`'s policy, resolving names with the system's resolver.
     pub fn with_connector(mut self, connector: ConnectorPolicy) -> Self {
         self.connector = connector;
+        self.crm = Some(CrmClient::new(connector));
+        self
+    }
+
+    /// `crm` as the CRM connector (one on `crm`'s own policy: [`CrmClient::offline`]).
+    pub fn with_crm(mut self, connector: ConnectorPolicy, crm: CrmClient) -> Self {
+        self.connector = connector;
+        self.crm = Some(crm);
         self
     }
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use answerpal::config::{DynamoSettings, JwtSettings};
+use answerpal::crm::CrmClient;
 use answerpal::domain::Secret;
 use answerpal::domain::customer::ConnectorPolicy;
 use answerpal::families::mount_all;
@@ -27,12 +28,14 @@ use lambda_http::http::HeaderMap;
 
 pub mod conformance;
 mod consistency;
+mod fake_crm;
 mod faults;
 mod interleave;
 mod reads;
 mod seeds;
 
 pub use consistency::assert_consistent;
+pub use fake_crm::{CrmAnswer, CrmRequest, FakeCrm};
 pub use faults::{Fault, FaultyTable};
 pub use interleave::{
     Interleaved, Racer, Trigger, erases_messages, puts_customer_ref, puts_end_user, puts_message,
@@ -42,7 +45,7 @@ use lambda_http::{Body, Request};
 pub use reads::CountingReads;
 pub use seeds::{
     seed_example_channels, seed_example_duplicate, seed_example_end_user, seed_example_merge,
-    seed_example_secrets, seed_example_ticket, store_new_end_user,
+    seed_example_secrets, seed_example_ticket, seed_example_unlinked, store_new_end_user,
 };
 use serde_json::Value;
 
@@ -241,7 +244,11 @@ pub fn api_on(table: Arc<dyn Table>, vault: Vault, jwt: &JwtSettings) -> Api {
 /// says.
 fn api_with(resources: Resources, jwt: &JwtSettings) -> Api {
     let auth = Authenticator::new(jwt).expect("test auth settings");
-    let resources = resources.with_suppressions(local_suppressions());
+    // A connector that cannot send anything off this machine, on the resources' policy.
+    let policy = resources.connector;
+    let resources = resources
+        .with_suppressions(local_suppressions())
+        .with_crm(policy, CrmClient::offline(policy));
     mount_all(Api::new(auth, None), &resources).expect("every family mounts")
 }
 
@@ -291,7 +298,7 @@ impl TestApi {
         TestApi {
             api: api_with(resources, &JwtSettings::with_secret(TEST_SECRET)),
             table: self.table.clone(),
-            calls: None,
+            calls: self.calls.clone(),
             raw: self.raw.clone(),
         }
     }

@@ -49,13 +49,16 @@ pub async fn seed_example_channels(table: &dyn Table) {
     }
 }
 
-/// The secrets the committed webhook events are signed with (see events/README.md), saved for
-/// tenant 1 through the account service, sealed by `vault`.
+/// The secrets the committed webhook events are signed with (see events/README.md) and a CRM
+/// connector, saved for tenant 1 through the account service, sealed by `vault`.
 pub async fn seed_example_secrets(table: &dyn Table, vault: &Vault) {
     let body = serde_json::json!({
         "twilioAuthToken": "events-twilio-auth-token",
         "webhookSigningSecret": "events-webhook-signing-secret",
-        "defaultCustomerRepID": 12
+        "defaultCustomerRepID": 12,
+        "apiBaseUrl": "https://crm.example.com",
+        "apiAuthenticationType": "Bearer",
+        "apiToken": "events-crm-token"
     });
     let body = body.as_object().expect("an object").clone();
     let tenant = TenantId::new(1).expect("tenant 1");
@@ -121,6 +124,12 @@ pub async fn seed_example_duplicate(table: &dyn Table) {
     let mut user = example(1300, "Jane", &[(1301, "Email", "jane+shop@example.com")]);
     user.lastname = Some("Doe".into());
     store_new_end_user(table, &user).await;
+}
+
+/// The sync event's end user: 1400, Ola, created by name with nothing to look her up by in the
+/// CRM (no customerRef, no UID), so the event syncs without asking the CRM.
+pub async fn seed_example_unlinked(table: &dyn Table) {
+    store_new_end_user(table, &example(1400, "Ola", &[])).await;
 }
 
 /// `user`, a new end user of tenant 1, written with its index items in one transaction, as a

@@ -4,9 +4,10 @@
 //! (by page number or by cursor), the consent history 1, the duplicate candidates 1 + the end
 //! user's match keys, a dismissal 2; a write that gains match keys (SPEC 9) one more per key
 //! gained, read beside the suppressions, and one more when someone holds one;
-//! the tenant account, ticket, webhook and lifecycle operations as their tests say.
+//! the tenant account, ticket, webhook, lifecycle, timeline and CRM sync operations as their
+//! tests say.
 
-use answerpal_testkit::TestApi;
+use answerpal_testkit::{CrmAnswer, FakeCrm, TestApi};
 use serde_json::json;
 
 /// The DynamoDB calls made since it was last called.
@@ -584,4 +585,44 @@ async fn each_timeline_operation_stays_within_its_call_budget() {
     calls();
     assert_eq!(api.get(&page(10, ""), 1).await.status, 200);
     assert_eq!(calls(), 3, "page of an end user merged into");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_stays_within_its_call_budget() {
+    let api = TestApi::dynamodb().await;
+    let crm = FakeCrm::start().await;
+    let local = api.allowing_crm_loopback();
+    let connector = json!({"apiBaseUrl": crm.base_url, "apiAuthenticationType": "None"});
+    assert_eq!(
+        local.put("/api/Customers/me", 1, connector).await.status,
+        200
+    );
+    let mut calls = meter(&local);
+    let id = local.create(1, json!({"customerRef": "CB-1"})).await["endUserID"].clone();
+    let path = format!("/api/EndUsers/{id}/sync");
+    let record =
+        json!({"firstname": "Jane", "uids": [{"uidType": "Phone", "uid": "+32470009911"}]});
+    crm.answer("customerRef=CB-1", CrmAnswer::record(record));
+    calls();
+    assert_eq!(local.post(&path, 1, json!({})).await.status, 200);
+    let changed = calls();
+    assert_eq!(local.post(&path, 1, json!({})).await.status, 200);
+    let unchanged = calls();
+    crm.answer(
+        "customerRef=CB-1",
+        CrmAnswer::record(json!({"firstname": "Janet"})),
+    );
+    assert_eq!(local.post(&path, 1, json!({})).await.status, 200);
+    let fields_only = calls();
+    let unknown = local.create(1, json!({"customerRef": "CB-2"})).await["endUserID"].clone();
+    calls();
+    let path = format!("/api/EndUsers/{unknown}/sync");
+    assert_eq!(local.post(&path, 1, json!({})).await.status, 200);
+    let not_found = calls();
+    assert_eq!(
+        [changed, unchanged, fields_only, not_found],
+        [6, 2, 3, 2],
+        "a new UID and a field (the end user, the account, the new UID's holder, its suppression, \
+         its match key, the transaction); the same record again; a field only; a CRM that knows none"
+    );
 }

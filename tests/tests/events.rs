@@ -6,10 +6,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use answerpal::config::JwtSettings;
+use answerpal::crm::CrmClient;
 use answerpal::domain::Secret;
+use answerpal::domain::customer::ConnectorPolicy;
 use answerpal::families::{
-    Customers, EndUserUids, EndUsers, Hygiene, Imports, Lifecycle, OpenApi, Tickets, Timeline,
-    Webhooks,
+    CrmSync, Customers, EndUserUids, EndUsers, Hygiene, Imports, Lifecycle, OpenApi, Tickets,
+    Timeline, Webhooks,
 };
 use answerpal::http::Api;
 use answerpal::http::auth::Authenticator;
@@ -79,6 +81,12 @@ fn function_api(function: &str, table: Arc<dyn Table>) -> Api {
             table,
             CursorKey::derived_from(EVENTS_SECRET.as_bytes()),
         )),
+        "EndUserSyncFunction" => api.mount(CrmSync::new(
+            table,
+            Arc::new(events_vault()),
+            events_suppressions(),
+            CrmClient::new(ConnectorPolicy::PublicOnly),
+        )),
         "WebhooksFunction" => api.mount(Webhooks::new(
             table,
             Arc::new(events_vault()),
@@ -105,6 +113,7 @@ async fn every_event_gets_its_expected_status() {
         answerpal_testkit::seed_example_ticket(table.as_ref()).await;
         answerpal_testkit::seed_example_merge(table.as_ref()).await;
         answerpal_testkit::seed_example_duplicate(table.as_ref()).await;
+        answerpal_testkit::seed_example_unlinked(table.as_ref()).await;
         answerpal_testkit::seed_example_secrets(table.as_ref(), &events_vault()).await;
         let api = function_api(function, table);
 
@@ -188,12 +197,13 @@ fn every_route_has_a_successful_event_and_every_file_is_listed() {
 }
 
 /// The functions of template.yaml that serve API routes, as [`function_api`] builds them.
-const API_FUNCTIONS: [&str; 10] = [
+const API_FUNCTIONS: [&str; 11] = [
     "EndUsersFunction",
     "EndUserImportsFunction",
     "EndUserLifecycleFunction",
     "EndUserHygieneFunction",
     "EndUserTimelineFunction",
+    "EndUserSyncFunction",
     "EndUserUidsFunction",
     "OpenApiFunction",
     "CustomersFunction",

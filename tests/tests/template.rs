@@ -97,6 +97,7 @@ fn only_the_functions_that_link_or_erase_addresses_may_mac_with_the_suppression_
         "EndUserImportsFunction",
         "EndUserLifecycleFunction",
         "EndUserUidsFunction",
+        "EndUserSyncFunction",
         "WebhooksFunction",
     ];
     for name in users {
@@ -126,19 +127,27 @@ fn only_the_functions_that_link_or_erase_addresses_may_mac_with_the_suppression_
 }
 
 /// Tenant secrets: a KMS key outside the table; the customers function seals and opens them,
-/// the webhooks function only opens them, no other function may use the key, and only for data
+/// the webhooks and sync functions only open them, no other function may use the key, and only for data
 /// keys of tenant secrets.
 #[test]
 fn only_the_functions_that_need_them_may_use_the_secrets_key() {
     assert!(contains("Type: AWS::KMS::Key") && contains("EnableKeyRotation: true"));
     let customers = kms_grant("CustomersFunction").expect("the customers grant");
     assert!(customers.contains("kms:GenerateDataKey") && customers.contains("kms:Decrypt"));
-    let webhooks = kms_grant("WebhooksFunction").expect("the webhooks grant");
-    assert!(webhooks.contains("kms:Decrypt") && !webhooks.contains("kms:GenerateDataKey"));
-    for grant in [customers, webhooks] {
+    let mut grants = vec![customers];
+    for name in ["WebhooksFunction", "EndUserSyncFunction"] {
+        let opens = kms_grant(name).unwrap_or_else(|| panic!("the grant of {name}"));
+        assert!(opens.contains("kms:Decrypt") && !opens.contains("kms:GenerateDataKey"));
+        grants.push(opens);
+    }
+    for grant in grants {
         assert!(!grant.contains("kms:Encrypt") && !grant.contains("kms:*"));
     }
-    for name in ["CustomersFunction", "WebhooksFunction"] {
+    for name in [
+        "CustomersFunction",
+        "WebhooksFunction",
+        "EndUserSyncFunction",
+    ] {
         assert!(function(name).contains("SECRETS_KMS_KEY_ID: !GetAtt SecretsKey.Arn"));
         assert!(function(name).contains(&format!(
             "\"kms:EncryptionContext:purpose\": {}",
@@ -162,7 +171,7 @@ fn only_the_functions_that_need_them_may_use_the_secrets_key() {
     }
     assert_eq!(
         TEMPLATE.matches("Resource: !GetAtt SecretsKey.Arn").count(),
-        2
+        3
     );
 }
 

@@ -152,7 +152,7 @@ impl Service<Uri> for Preconnected {
 /// post-quantum key exchange, which its aws-lc-rs provider has; DynamoDB and KMS do not require
 /// it, and the switch waits on measuring what it costs the functions (docs/decisions.md).
 #[allow(deprecated)]
-fn crypto() -> Arc<rustls::crypto::CryptoProvider> {
+pub(crate) fn crypto() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
@@ -244,11 +244,7 @@ fn find_source<'a, E: Error + 'static>(error: &'a (dyn Error + 'static)) -> Opti
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
     use http_body_util::BodyExt;
-    use rustls_pki_types::PrivateKeyDer;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
     use super::*;
@@ -262,40 +258,9 @@ mod tests {
         assert_eq!(trust_roots().len(), 5);
     }
 
-    /// A TLS server on loopback with a certificate for `localhost` issued by the test CA
-    /// (`testdata/`), answering every request `200 ok`.
     async fn tls_server() -> String {
-        let chain = CertificateDer::pem_slice_iter(include_bytes!("testdata/localhost.pem"))
-            .collect::<Result<Vec<_>, _>>()
-            .expect("the leaf certificate");
-        let key = PrivateKeyDer::from_pem_slice(include_bytes!("testdata/localhost.key"))
-            .expect("the leaf key");
-        let config = rustls::ServerConfig::builder_with_provider(super::crypto())
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .expect("a server config");
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("address").port();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    let Ok(mut tls) = acceptor.accept(stream).await else {
-                        return;
-                    };
-                    let mut request = [0u8; 4096];
-                    if tls.read(&mut request).await.is_ok_and(|n| n > 0) {
-                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
-                        drop(tls.write_all(answer).await);
-                        drop(tls.shutdown().await);
-                    }
-                });
-            }
-        });
-        format!("https://localhost:{port}/")
+        let server = crate::testing::tls_server(crate::testing::OK.to_vec()).await;
+        format!("https://localhost:{}/", server.port)
     }
 
     fn get(url: &str) -> HttpRequest {
@@ -305,50 +270,23 @@ mod tests {
         HttpRequest::try_from(request).expect("an SDK request")
     }
 
-    /// A plain HTTP/1.1 server on loopback answering every request `200 ok` on a kept-alive
-    /// connection, counting the connections it accepted.
-    async fn counting_server() -> (String, Arc<AtomicUsize>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("address").port();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let counter = accepted.clone();
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                counter.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let mut request = [0u8; 4096];
-                    while stream.read(&mut request).await.is_ok_and(|n| n > 0) {
-                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
-                        if stream.write_all(answer).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        (format!("http://127.0.0.1:{port}/"), accepted)
-    }
-
     #[tokio::test]
     async fn an_opened_connection_serves_the_next_request() {
-        let (url, accepted) = counting_server().await;
+        let server = crate::testing::plain_server(crate::testing::OK.to_vec()).await;
+        let url = format!("http://127.0.0.1:{}/", server.port);
         let https = Https::new(Duration::from_secs(1), true);
         https.open_connection(&url).await.expect("a connection");
         // The server counts a connection once its accept loop has run.
         for _ in 0..100 {
-            if accepted.load(Ordering::SeqCst) > 0 {
+            if server.accepted() > 0 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        assert_eq!(server.accepted(), 1);
         let response = https.call(get(&url)).await.expect("a response");
         assert_eq!(response.status().as_u16(), 200);
-        assert_eq!(
-            accepted.load(Ordering::SeqCst),
-            1,
-            "the opened connection was used"
-        );
+        assert_eq!(server.accepted(), 1, "the opened connection was used");
 
         // Nothing listening: an error to log, not a panic.
         let closed = Https::new(Duration::from_secs(1), true);
@@ -369,14 +307,7 @@ mod tests {
     #[tokio::test]
     async fn requests_go_over_tls_to_servers_the_roots_trust_only() {
         let url = tls_server().await;
-        let test_ca = || {
-            let mut roots = RootCertStore::empty();
-            roots.add_parsable_certificates(
-                CertificateDer::pem_slice_iter(include_bytes!("testdata/ca.pem")).flatten(),
-            );
-            roots
-        };
-        let trusting = Https::trusting(test_ca, Duration::from_secs(1), false);
+        let trusting = Https::trusting(crate::testing::test_ca, Duration::from_secs(1), false);
         let response = trusting.call(get(&url)).await.expect("a response over TLS");
         assert_eq!(response.status().as_u16(), 200);
         let body = response.into_body().collect().await.expect("the body");

@@ -14,6 +14,7 @@ use crate::config::DynamoSettings;
 mod https;
 
 pub use https::Https;
+pub(crate) use https::crypto;
 
 /// The configuration a client of the process's AWS services is built from, for a service at
 /// `endpoint` when it is a local one (region, credential presence and time limits are the

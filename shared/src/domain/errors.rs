@@ -23,6 +23,15 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Each path with each of its messages, by path.
+    pub fn messages(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().flat_map(|(path, messages)| {
+            messages
+                .iter()
+                .map(move |message| (path.as_str(), message.as_str()))
+        })
+    }
+
     pub fn contains(&self, path: &str) -> bool {
         self.0.contains_key(path)
     }

@@ -2,6 +2,7 @@
 
 pub mod change;
 pub mod consent;
+pub mod crm;
 pub mod customer;
 pub mod duplicates;
 pub mod end_user;

@@ -2,6 +2,7 @@
 //! handlers that read the request and call the services. A new route goes into its family's
 //! table; a new family gets a file here, a function in `functions/` and a line in [`mount_all`].
 
+pub mod crm_sync;
 pub mod customers;
 pub mod end_user_uids;
 pub mod end_users;
@@ -18,6 +19,7 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use crate::config::ConfigError;
+use crate::crm::CrmClient;
 use crate::domain::errors::FieldErrors;
 use crate::domain::page::PageRequest;
 use crate::domain::parse_id;
@@ -26,6 +28,7 @@ use crate::http::Api;
 use crate::http::request::{Call, QueryParams};
 use crate::runtime::Resources;
 
+pub use crm_sync::CrmSync;
 pub use customers::Customers;
 pub use end_user_uids::EndUserUids;
 pub use end_users::EndUsers;
@@ -55,6 +58,7 @@ pub fn add<T: utoipa::ToSchema>(found: &mut Vec<NamedSchema>) {
 #[cfg(feature = "openapi")]
 pub fn schemas() -> Vec<NamedSchema> {
     let mut found = Vec::new();
+    crm_sync::schemas(&mut found);
     imports::schemas(&mut found);
     lifecycle::schemas(&mut found);
     webhooks::schemas(&mut found);
@@ -86,6 +90,15 @@ pub fn mount_all(api: Api, resources: &Resources) -> Result<Api, ConfigError> {
         .mount(EndUserUids::new(table.clone(), suppressions.clone()))
         .mount(Tickets::new(table.clone(), resources.cursors.clone()))
         .mount(Timeline::new(table.clone(), resources.cursors.clone()))
+        .mount(CrmSync::new(
+            table.clone(),
+            Arc::clone(&vault),
+            suppressions.clone(),
+            resources
+                .crm
+                .clone()
+                .unwrap_or_else(|| CrmClient::new(resources.connector)),
+        ))
         .mount(Webhooks::new(
             table.clone(),
             Arc::clone(&vault),

@@ -29,7 +29,7 @@ struct Problem<'a> {
 
 /// Every problem `type` the API answers, as the OpenAPI document lists them (a test holds it to
 /// [`ApiError::kind`]).
-pub const PROBLEM_TYPES: [&str; 21] = [
+pub const PROBLEM_TYPES: [&str; 23] = [
     "/problems/validation",
     "/problems/malformed-body",
     "/problems/unauthenticated",
@@ -42,6 +42,7 @@ pub const PROBLEM_TYPES: [&str; 21] = [
     "/problems/conflict",
     "/problems/precondition-failed",
     "/problems/secrets-unreadable",
+    "/problems/no-crm-connector",
     "/problems/ambiguous-match",
     "/problems/concurrent-modification",
     "/problems/idempotency-key-reused",
@@ -49,6 +50,7 @@ pub const PROBLEM_TYPES: [&str; 21] = [
     "/problems/payload-too-large",
     "/problems/request-timeout",
     "/problems/unsupported-media-type",
+    "/problems/crm-unavailable",
     "/problems/unavailable",
     "/problems/internal",
 ];
@@ -70,6 +72,7 @@ impl ApiError {
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::Conflict { .. }
             | ApiError::SecretsUnreadable(_)
+            | ApiError::NoCrmConnector(_)
             | ApiError::Ambiguous { .. }
             | ApiError::ConcurrentModification
             | ApiError::IdempotencyInFlight => StatusCode::CONFLICT,
@@ -77,6 +80,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::CrmUnavailable(_) => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -103,6 +107,7 @@ impl ApiError {
             ApiError::SecretsUnreadable(_) => {
                 ("/problems/secrets-unreadable", "Stored secrets unreadable")
             }
+            ApiError::NoCrmConnector(_) => ("/problems/no-crm-connector", "No CRM connector"),
             ApiError::Ambiguous { .. } => ("/problems/ambiguous-match", "Ambiguous match"),
             ApiError::ConcurrentModification => (
                 "/problems/concurrent-modification",
@@ -119,6 +124,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 ("/problems/unsupported-media-type", "Unsupported media type")
             }
+            ApiError::CrmUnavailable(_) => ("/problems/crm-unavailable", "CRM unavailable"),
             ApiError::Unavailable(_) => ("/problems/unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("/problems/internal", "Internal error"),
         }
@@ -257,6 +263,7 @@ mod tests {
             },
             ApiError::PreconditionFailed { current: None },
             ApiError::SecretsUnreadable(FieldErrors::default()),
+            ApiError::NoCrmConnector("x".into()),
             ApiError::Ambiguous {
                 end_user_ids: vec![1],
             },
@@ -266,6 +273,7 @@ mod tests {
             ApiError::PayloadTooLarge(1),
             ApiError::BodyTimeout,
             ApiError::UnsupportedMediaType("application/json"),
+            ApiError::CrmUnavailable("x".into()),
             ApiError::Unavailable("x".into()),
             ApiError::Internal("x".into()),
         ];
@@ -284,6 +292,7 @@ mod tests {
                 | ApiError::Conflict { .. }
                 | ApiError::PreconditionFailed { .. }
                 | ApiError::SecretsUnreadable(_)
+                | ApiError::NoCrmConnector(_)
                 | ApiError::Ambiguous { .. }
                 | ApiError::ConcurrentModification
                 | ApiError::IdempotencyKeyReused
@@ -291,6 +300,7 @@ mod tests {
                 | ApiError::PayloadTooLarge(_)
                 | ApiError::BodyTimeout
                 | ApiError::UnsupportedMediaType(_)
+                | ApiError::CrmUnavailable(_)
                 | ApiError::Unavailable(_)
                 | ApiError::Internal(_) => {}
             }

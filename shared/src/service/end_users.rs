@@ -190,7 +190,37 @@ pub(super) async fn updated<T>(
 ) -> Result<Step<T>, ApiError> {
     let now = Timestamp::now();
     let mut block = IdBlock::for_existing_end_user();
-    let mut revision = end_user::update(&current, body, &mut block, now)?;
+    let revision = end_user::update(&current, body, &mut block, now)?;
+    let revised = Revised {
+        revision,
+        block: &block,
+        now,
+    };
+    write_revision(table, suppressions, tenant, current, revised, answer).await
+}
+
+/// A validated change of an end user, made at `now`, its new UIDs' IDs from `block`.
+pub(super) struct Revised<'a> {
+    pub revision: end_user::Revision,
+    pub block: &'a IdBlock,
+    pub now: Timestamp,
+}
+
+/// The step that writes `revised` of `current`, answering `answer(the end user)`: nothing to
+/// write when it changes nothing.
+pub(super) async fn write_revision<T>(
+    table: &dyn Table,
+    suppressions: &Suppressions,
+    tenant: TenantId,
+    current: EndUser,
+    revised: Revised<'_>,
+    answer: impl FnOnce(EndUser) -> T,
+) -> Result<Step<T>, ApiError> {
+    let Revised {
+        mut revision,
+        block,
+        now,
+    } = revised;
     if revision.user == current {
         return Ok(Step::Done(answer(current)));
     }
@@ -201,7 +231,7 @@ pub(super) async fn updated<T>(
         tenant,
         Some(&current),
         Some(&revision.user),
-        block.is_used().then_some(&block),
+        block.is_used().then_some(block),
         &revision.uid_paths,
         now,
     )?;

@@ -73,12 +73,22 @@ impl Transaction {
     /// Makes the failure of the write on `key` a lost race noted under `note`, whatever it
     /// claimed (a value the next attempt takes over rather than reports).
     pub fn note_write(&mut self, key: &Key, note: &'static str) {
+        self.reclaim(key, Claim::Noted(note));
+    }
+
+    /// Makes the failure of the write on `key` a lost race, whatever it claimed (a value the
+    /// next attempt reads again rather than reports).
+    pub fn race_on(&mut self, key: &Key) {
+        self.reclaim(key, Claim::Race);
+    }
+
+    fn reclaim(&mut self, key: &Key, claim: Claim) {
         let position = self
             .writes
             .iter()
             .position(|w| w.key().as_ref() == Some(key));
-        if let Some(claim) = position.and_then(|i| self.claims.0.get_mut(i)) {
-            *claim = Claim::Noted(note);
+        if let Some(held) = position.and_then(|i| self.claims.0.get_mut(i)) {
+            *held = claim;
         }
     }
 

@@ -24,6 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     answerpal_testkit::seed_example_ticket(&table).await;
     answerpal_testkit::seed_example_merge(&table).await;
     answerpal_testkit::seed_example_duplicate(&table).await;
+    answerpal_testkit::seed_example_unlinked(&table).await;
     answerpal_testkit::seed_example_secrets(&table, &vault).await;
     Ok(())
 }

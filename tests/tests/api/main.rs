@@ -35,6 +35,7 @@ mod concurrency;
 mod conditional;
 mod consent;
 mod create;
+mod crm_sync;
 mod cursor_paging;
 mod delete;
 mod duplicate_events;

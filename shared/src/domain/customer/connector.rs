@@ -23,6 +23,11 @@ impl ConnectorPolicy {
         is_public(ip) || (self == ConnectorPolicy::AllowLoopback && is_loopback(ip))
     }
 
+    /// Whether the connector may send plain `http` to `ip`: loopback, when allowed at all.
+    pub fn allows_plain_http(self, ip: IpAddr) -> bool {
+        self == ConnectorPolicy::AllowLoopback && is_loopback(ip)
+    }
+
     /// `raw` as an `apiBaseUrl`: an absolute `https` URL whose host, when an address or a
     /// `localhost` name, the connector may reach (`http` with a loopback host when allowed).
     pub fn base_url(self, raw: &str) -> Result<(), String> {

@@ -255,7 +255,7 @@ impl EndUser {
 
 /// Set-up shared by the tests of this module's files.
 #[cfg(test)]
-mod test_support {
+pub(crate) mod test_support {
     pub use super::{EndUser, EndUserBody, Revision};
     pub use crate::domain::Timestamp;
     pub use crate::domain::errors::FieldErrors;

@@ -26,6 +26,25 @@ pub struct Revision {
     pub uid_paths: HashMap<Uid, String>,
 }
 
+impl Revision {
+    /// The revision of `current` without the UIDs of `left_out` it would add (values another
+    /// end user holds); `current` itself when it then changes nothing else.
+    pub fn leaving_out(mut self, current: &EndUser, left_out: &[Uid]) -> Revision {
+        let added = |uid: &Uid| current.find_uid(uid).is_none() && left_out.contains(uid);
+        self.user.uids.retain(|held| !added(&held.as_uid()));
+        self.uid_paths.retain(|uid, _| !left_out.contains(uid));
+        let unchanged = EndUser {
+            version: current.version,
+            updated_at: current.updated_at,
+            ..self.user.clone()
+        } == *current;
+        if unchanged {
+            self.user = current.clone();
+        }
+        self
+    }
+}
+
 /// A customerRef as a path names it (`PUT /api/EndUsers/byRef/{customerRef}`): trimmed, not
 /// empty, at most 128 characters.
 pub fn parse_reference(raw: &str) -> Result<String, String> {

@@ -466,6 +466,12 @@ pub fn merge(
     Record::single(target_id, now, merge_id, detail)
 }
 
+/// A sync with the tenant's CRM that changed `changed_fields` of `end_user_id`.
+pub fn crm_synced(end_user_id: u64, changed_fields: Vec<String>, now: Timestamp) -> Record {
+    let detail = Detail::CrmSynced { changed_fields };
+    Record::single(end_user_id, now, end_user_id, detail)
+}
+
 /// An external event recorded on `end_user_id`'s timeline.
 pub fn external(end_user_id: u64, event: &ExternalEvent) -> Record {
     Record::single(end_user_id, event.occurred_at, event.id, event.detail())
