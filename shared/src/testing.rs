@@ -81,7 +81,7 @@ pub async fn plain_server(answer: Vec<u8>) -> Canned {
     canned
 }
 
-/// TLS with a certificate for `localhost` issued by [`test_ca`]: one request per connection.
+/// TLS with a certificate for `localhost` issued by [`test_ca`], keeping connections alive.
 pub async fn tls_server(answer: Vec<u8>) -> Canned {
     let chain = CertificateDer::pem_slice_iter(include_bytes!("aws/testdata/localhost.pem"))
         .collect::<Result<Vec<_>, _>>()
@@ -103,18 +103,8 @@ pub async fn tls_server(answer: Vec<u8>) -> Canned {
             server.accepted.fetch_add(1, Ordering::SeqCst);
             let (acceptor, server, answer) = (acceptor.clone(), server.clone(), answer.clone());
             tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let mut request = vec![0u8; 16 * 1024];
-                if let Ok(n) = tls.read(&mut request).await
-                    && n > 0
-                {
-                    if let Ok(mut requests) = server.requests.lock() {
-                        requests.push(String::from_utf8_lossy(&request[..n]).into_owned());
-                    }
-                    drop(tls.write_all(&answer).await);
-                    drop(tls.shutdown().await);
+                if let Ok(tls) = acceptor.accept(stream).await {
+                    serve(tls, &answer, &server).await;
                 }
             });
         }

@@ -135,7 +135,6 @@ pub struct CrmRecord {
     customer_type: Option<String>,
     lang: Option<String>,
     country: Option<String>,
-    #[serde(default)]
     uids: Option<Vec<CrmUid>>,
 }
 
