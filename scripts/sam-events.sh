@@ -49,7 +49,7 @@ else
 fi
 
 # The functions once, as the tests built them (debug profile), and the seeding tool.
-cargo build --quiet -p end-users -p end-user-imports -p end-user-lifecycle -p end-user-hygiene -p end-user-timeline -p end-user-sync -p end-user-uids -p openapi -p change-events -p customers -p tickets -p webhooks -p retention -p erasure
+cargo build --quiet -p end-users -p end-user-imports -p end-user-lifecycle -p end-user-hygiene -p end-user-timeline -p end-user-sync -p end-user-uids -p openapi -p change-events -p contact-sync -p customers -p tickets -p webhooks -p retention -p erasure
 cargo build --quiet -p answerpal-testkit --bin seed-events
 
 status=0

@@ -10,6 +10,8 @@ use answerpal::families::mount_all;
 use answerpal::http::Api;
 use answerpal::http::auth::{Authenticator, hs256_token};
 use answerpal::runtime::{Resources, init_text_logs};
+use answerpal::service::contact_sync::{self, ContactSyncer};
+use answerpal::store::outbox::OutboxTap;
 use answerpal::vault::Vault;
 use answerpal::vault::suppression::Suppressions;
 use answerpal_local::Limits;
@@ -69,13 +71,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .get_or_insert_with(|| DEFAULT_TABLE.into());
     let port = settings.port.unwrap_or(DEFAULT_PORT);
 
-    let (resources, store) = Resources::local(&settings).await?;
-    let resources = resources
-        .with_vault(Vault::from_settings(&settings)?)
-        .with_suppressions(Suppressions::from_settings(&settings)?)
-        .with_connector(connector_policy()?);
-    let policy = resources.connector;
-    let resources = resources.with_crm(policy, crm_client(policy)?);
+    let (mut resources, store) = Resources::local(&settings).await?;
+    // The outbox items' events feed sync on contact, as the stream does deployed.
+    let (tapped, announced) = OutboxTap::new(resources.table);
+    resources.table = Arc::new(tapped);
+    let vault = Arc::new(Vault::from_settings(&settings)?);
+    let suppressions = Arc::new(Suppressions::from_settings(&settings)?);
+    let policy = connector_policy()?;
+    let crm = crm_client(policy)?;
+    let syncer = ContactSyncer {
+        table: Arc::clone(&resources.table),
+        vault: Arc::clone(&vault),
+        suppressions: Arc::clone(&suppressions),
+        crm: crm.clone(),
+    };
+    resources.vault = Some(vault);
+    resources.suppressions = Some(suppressions);
+    let resources = resources.with_crm(policy, crm);
     let auth = Authenticator::new(&settings.jwt)?;
     let api = mount_all(Api::new(auth, settings.public_base_url.clone()), &resources)?;
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
@@ -101,6 +113,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::spawn(answerpal_local::erase_in_background(
         table,
         answerpal_local::ERASURE_EVERY,
+    ));
+    tokio::spawn(contact_sync::sync_in_background(
+        announced,
+        syncer,
+        &contact_sync::LOCAL_WAITS,
     ));
     answerpal_local::serve(listener, Arc::new(api), Limits::default()).await;
     Ok(())

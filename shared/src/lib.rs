@@ -34,7 +34,7 @@ mod layering {
         // `testing`: the loopback servers of the HTTP clients' unit tests.
         ("aws", &["config", "testing"]),
         ("store", &["domain", "config", "aws"]),
-        ("vault", &["domain", "config", "aws"]),
+        ("vault", &["domain", "config", "aws", "testing"]),
         ("bus", &["config", "aws"]),
         ("crm", &["domain", "aws", "testing"]),
         ("error", &["domain", "store", "vault"]),

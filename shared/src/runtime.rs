@@ -21,7 +21,8 @@ use crate::http::Api;
 use crate::http::auth::{Authenticator, NoTokens, Tokens};
 use crate::http::cursor::CursorKey;
 use crate::http::router::Family;
-use crate::service::{change_events, erasure, retention};
+use crate::service::contact_sync::ContactSyncer;
+use crate::service::{change_events, contact_sync, erasure, retention};
 use crate::store::dynamodb::{self, Connection, DynamoTable, RecreatingTable};
 use crate::store::memory::MemoryTable;
 use crate::store::{StoreError, Table};
@@ -304,6 +305,33 @@ pub async fn run_change_events() -> Result<(), lambda_http::Error> {
     lambda_runtime::run(service_fn(
         |event: LambdaEvent<serde_json::Value>| async move {
             let answer = change_events::publish(publisher, event.payload)
+                .await
+                .map_err(lambda_http::Error::from)?;
+            Ok::<_, lambda_http::Error>(serde_json::to_value(answer)?)
+        },
+    ))
+    .await
+}
+
+/// Syncs the end users webhooks created (`service::contact_sync`) from the queued change
+/// events: settings, JSON logs, the table, vault, suppressions and a connector to public
+/// addresses only, built once; each batch answers the messages to deliver again.
+pub async fn run_contact_sync() -> Result<(), lambda_http::Error> {
+    let settings = Settings::from_env()?;
+    init_json_logs(&settings);
+    let table_name = settings.required_table_name()?;
+    let (resources, _) = Resources::dynamodb(&settings, table_name);
+    let syncer = ContactSyncer {
+        table: resources.table,
+        vault: Arc::new(Vault::from_settings(&settings)?),
+        suppressions: Arc::new(Suppressions::from_settings(&settings)?),
+        crm: CrmClient::new(ConnectorPolicy::PublicOnly),
+    };
+    let connector = syncer.connector();
+    let (table, connector) = (syncer.table.as_ref(), &connector);
+    lambda_runtime::run(service_fn(
+        |event: LambdaEvent<serde_json::Value>| async move {
+            let answer = contact_sync::handle_queued(table, connector, event.payload)
                 .await
                 .map_err(lambda_http::Error::from)?;
             Ok::<_, lambda_http::Error>(serde_json::to_value(answer)?)

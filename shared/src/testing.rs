@@ -1,5 +1,5 @@
-//! Loopback servers of the unit tests of this crate's HTTP clients (the AWS SDK's and the CRM
-//! connector's): each answers every request with the same bytes and records what it received.
+//! Loopback servers of the unit tests of this crate's HTTP clients (the AWS SDK's, KMS's and the
+//! CRM connector's): each answers every request with the same bytes and records what it received.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -86,6 +86,11 @@ pub fn puts_tombstone(writes: &[Write]) -> bool {
     puts(writes, Kind::Tombstone)
 }
 
+/// A trigger: the writes that add a timeline entry (a sync that changed something, say).
+pub fn puts_timeline(writes: &[Write]) -> bool {
+    puts(writes, Kind::Timeline)
+}
+
 /// A trigger: the writes that erase messages (an anonymization's).
 pub fn erases_messages(writes: &[Write]) -> bool {
     writes.iter().any(|write| {

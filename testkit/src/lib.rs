@@ -20,7 +20,8 @@ use answerpal::store::Table;
 use answerpal::store::dynamodb::{self, CallCounter, DynamoTable};
 use answerpal::store::memory::MemoryTable;
 use answerpal::vault::Vault;
-use answerpal::vault::kms::{self, KmsKeys};
+use answerpal::vault::kms::KmsKeys;
+use answerpal::vault::kms_api::KmsApi;
 use answerpal::vault::kms_mac::KmsMac;
 use answerpal::vault::local::LocalKeys;
 use answerpal::vault::suppression::Suppressions;
@@ -28,6 +29,7 @@ use lambda_http::http::HeaderMap;
 
 pub mod conformance;
 mod consistency;
+mod contacts;
 mod fake_crm;
 mod faults;
 mod interleave;
@@ -35,11 +37,12 @@ mod reads;
 mod seeds;
 
 pub use consistency::assert_consistent;
+pub use contacts::{contact_syncer, queued};
 pub use fake_crm::{CrmAnswer, CrmRequest, FakeCrm};
 pub use faults::{Fault, FaultyTable};
 pub use interleave::{
     Interleaved, Racer, Trigger, erases_messages, puts_customer_ref, puts_end_user, puts_message,
-    puts_tombstone, puts_uid_index,
+    puts_timeline, puts_tombstone, puts_uid_index,
 };
 use lambda_http::{Body, Request};
 pub use reads::CountingReads;
@@ -118,23 +121,9 @@ pub fn local_suppressions() -> Suppressions {
 
 /// A new HMAC key on the local server's KMS and the suppressions on it.
 pub async fn kms_suppressions() -> Suppressions {
-    let client = local_kms();
-    let key = client
-        .create_key()
-        .key_spec(aws_sdk_kms::types::KeySpec::Hmac256)
-        .key_usage(aws_sdk_kms::types::KeyUsageType::GenerateVerifyMac)
-        .send()
-        .await
-        .expect("create an HMAC key on the local server")
-        .key_metadata
-        .expect("key metadata")
-        .key_id;
-    let endpoint = dynamodb_endpoint();
-    Suppressions::new(KmsMac::new(
-        &DynamoSettings::local(&endpoint),
-        Some(&endpoint),
-        &key,
-    ))
+    let body = serde_json::json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"});
+    let key = create_kms_key(&body).await;
+    Suppressions::new(KmsMac::new(local_kms(), &key))
 }
 
 /// A vault on another local key than [`TEST_SECRETS_KEY`]: secrets sealed under that one do
@@ -144,34 +133,33 @@ pub fn replaced_local_vault() -> Vault {
     Vault::new(LocalKeys::from_base64(&Secret::new(other)).expect("the other test key"))
 }
 
-/// A KMS client of the local server.
-fn local_kms() -> kms::Client {
+/// The local server's KMS.
+fn local_kms() -> KmsApi {
     let endpoint = dynamodb_endpoint();
-    kms::client(&DynamoSettings::local(&endpoint), Some(&endpoint))
+    KmsApi::new(&DynamoSettings::local(&endpoint), Some(&endpoint))
+}
+
+/// A new KMS key on the local server, as `body` asks (`CreateKey`): its id.
+async fn create_kms_key(body: &serde_json::Value) -> String {
+    let created = local_kms()
+        .call("CreateKey", body)
+        .await
+        .expect("create a KMS key on the local server");
+    let key = created["KeyMetadata"]["KeyId"].as_str();
+    key.expect("the new key's id").to_owned()
 }
 
 /// A new KMS key on the local server and a vault on it; the key's id.
 pub async fn kms_key() -> (Vault, String) {
-    let client = local_kms();
-    let key = client
-        .create_key()
-        .description("answerpal test key")
-        .send()
-        .await
-        .expect("create a KMS key on the local server")
-        .key_metadata
-        .expect("key metadata")
-        .key_id;
-    let vault = Vault::new(KmsKeys::new(client, key.clone()));
+    let key = create_kms_key(&serde_json::json!({"Description": "answerpal test key"})).await;
+    let vault = Vault::new(KmsKeys::new(local_kms(), key.clone()));
     (vault, key)
 }
 
 /// Disables KMS key `key` on the local server: what it sealed no longer opens.
 pub async fn disable_kms_key(key: &str) {
     local_kms()
-        .disable_key()
-        .key_id(key)
-        .send()
+        .call("DisableKey", &serde_json::json!({"KeyId": key}))
         .await
         .expect("disable the KMS key");
 }

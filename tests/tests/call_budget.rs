@@ -7,7 +7,8 @@
 //! the tenant account, ticket, webhook, lifecycle, timeline and CRM sync operations as their
 //! tests say.
 
-use answerpal_testkit::{CrmAnswer, FakeCrm, TestApi};
+use answerpal::service::contact_sync;
+use answerpal_testkit::{CrmAnswer, FakeCrm, TestApi, contact_syncer, queued};
 use serde_json::json;
 
 /// The DynamoDB calls made since it was last called.
@@ -624,5 +625,50 @@ async fn a_sync_stays_within_its_call_budget() {
         [6, 2, 3, 2],
         "a new UID and a field (the end user, the account, the new UID's holder, its suppression, \
          its match key, the transaction); the same record again; a field only; a CRM that knows none"
+    );
+}
+
+/// Sync on contact (SPEC 10): a tenant without a connector costs one read; a connected tenant's
+/// lead as much as a sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_on_contact_stays_within_its_call_budget() {
+    let api = TestApi::dynamodb().await;
+    let crm = FakeCrm::start().await;
+    let local = api.allowing_crm_loopback();
+    let mut calls = meter(&local);
+    let lead = local.create(1, json!({"customerRef": "CC-1"})).await["endUserID"].clone();
+    let created = json!({"detailType": "EndUserCreated", "customerID": 1, "endUserID": lead,
+        "version": 1, "channelID": 1});
+    let syncer = contact_syncer(local.table().clone());
+    let deliver = || async {
+        let answer = contact_sync::handle_queued(
+            syncer.table.as_ref(),
+            &syncer.connector(),
+            queued(std::slice::from_ref(&created)),
+        )
+        .await
+        .expect("an SQS event");
+        assert!(answer.failures.is_empty(), "{answer:?}");
+    };
+    calls();
+    deliver().await;
+    let no_connector = calls();
+    let connector = json!({"apiBaseUrl": crm.base_url, "apiAuthenticationType": "None"});
+    assert_eq!(
+        local.put("/api/Customers/me", 1, connector).await.status,
+        200
+    );
+    crm.answer(
+        "customerRef=CC-1",
+        CrmAnswer::record(json!({"firstname": "Jane"})),
+    );
+    calls();
+    deliver().await;
+    let synced = calls();
+    assert_eq!(crm.received().len(), 1);
+    assert_eq!(
+        [no_connector, synced],
+        [1, 3],
+        "the account only; the account, the end user, the transaction"
     );
 }

@@ -17,6 +17,7 @@ use answerpal::http::Api;
 use answerpal::http::auth::Authenticator;
 use answerpal::http::cursor::CursorKey;
 use answerpal::runtime;
+use answerpal::service::contact_sync::{self, ContactSyncer};
 use answerpal::store::Table;
 use answerpal::store::memory::MemoryTable;
 use answerpal::vault::Vault;
@@ -139,6 +140,56 @@ async fn every_event_gets_its_expected_status() {
             _ if expected == 204 || expected == 304 => assert!(body.is_empty(), "{file}: {body}"),
             _ => drop(serde_json::from_str::<Value>(body).expect("a JSON body")),
         }
+    }
+}
+
+/// The queued batches of `events/queue/` (SQS, as the contact-sync function receives them)
+/// answer the messages their manifest expects to be delivered again.
+#[tokio::test]
+async fn every_queued_batch_reports_its_expected_failures() {
+    let text = std::fs::read_to_string(format!("{EVENTS}/queue/manifest.json"))
+        .expect("events/queue/manifest.json");
+    let entries: Vec<Value> = serde_json::from_str(&text).expect("a JSON array");
+    let files = std::fs::read_dir(format!("{EVENTS}/queue"))
+        .expect("events/queue/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name != "manifest.json")
+        .count();
+    assert_eq!(files, entries.len(), "every queued batch is listed");
+    for entry in entries {
+        let file = entry["event"].as_str().expect("event file");
+        let function = entry["function"].as_str().expect("function");
+        assert_eq!(function, "ContactSyncFunction", "{file}");
+        assert!(TEMPLATE.contains(&format!("  {function}:")));
+        let table: Arc<dyn Table> = Arc::new(MemoryTable::new());
+        answerpal_testkit::seed_example_end_user(table.as_ref()).await;
+        answerpal_testkit::seed_example_unlinked(table.as_ref()).await;
+        answerpal_testkit::seed_example_secrets(table.as_ref(), &events_vault()).await;
+        let syncer = ContactSyncer {
+            table,
+            vault: Arc::new(events_vault()),
+            suppressions: events_suppressions(),
+            // Public addresses only, as deployed: none of these batches asks a CRM.
+            crm: CrmClient::new(ConnectorPolicy::PublicOnly),
+        };
+        let text = std::fs::read_to_string(format!("{EVENTS}/{file}")).expect("event file");
+        let event: Value = serde_json::from_str(&text).expect("event is JSON");
+        let answer = contact_sync::handle_queued(syncer.table.as_ref(), &syncer.connector(), event)
+            .await
+            .expect("an SQS event");
+        let answer = serde_json::to_value(answer).expect("an answer");
+        let failed: Vec<&Value> = answer["batchItemFailures"]
+            .as_array()
+            .expect("batchItemFailures")
+            .iter()
+            .map(|failure| &failure["itemIdentifier"])
+            .collect();
+        let expected: Vec<&Value> = entry["failures"]
+            .as_array()
+            .expect("failures")
+            .iter()
+            .collect();
+        assert_eq!(failed, expected, "{file}");
     }
 }
 

@@ -98,6 +98,7 @@ fn only_the_functions_that_link_or_erase_addresses_may_mac_with_the_suppression_
         "EndUserLifecycleFunction",
         "EndUserUidsFunction",
         "EndUserSyncFunction",
+        "ContactSyncFunction",
         "WebhooksFunction",
     ];
     for name in users {
@@ -127,15 +128,20 @@ fn only_the_functions_that_link_or_erase_addresses_may_mac_with_the_suppression_
 }
 
 /// Tenant secrets: a KMS key outside the table; the customers function seals and opens them,
-/// the webhooks and sync functions only open them, no other function may use the key, and only for data
-/// keys of tenant secrets.
+/// the webhooks and both sync functions only open them, no other function may use the key, and
+/// only for data keys of tenant secrets.
 #[test]
 fn only_the_functions_that_need_them_may_use_the_secrets_key() {
     assert!(contains("Type: AWS::KMS::Key") && contains("EnableKeyRotation: true"));
     let customers = kms_grant("CustomersFunction").expect("the customers grant");
     assert!(customers.contains("kms:GenerateDataKey") && customers.contains("kms:Decrypt"));
     let mut grants = vec![customers];
-    for name in ["WebhooksFunction", "EndUserSyncFunction"] {
+    let openers = [
+        "WebhooksFunction",
+        "EndUserSyncFunction",
+        "ContactSyncFunction",
+    ];
+    for name in openers {
         let opens = kms_grant(name).unwrap_or_else(|| panic!("the grant of {name}"));
         assert!(opens.contains("kms:Decrypt") && !opens.contains("kms:GenerateDataKey"));
         grants.push(opens);
@@ -143,11 +149,7 @@ fn only_the_functions_that_need_them_may_use_the_secrets_key() {
     for grant in grants {
         assert!(!grant.contains("kms:Encrypt") && !grant.contains("kms:*"));
     }
-    for name in [
-        "CustomersFunction",
-        "WebhooksFunction",
-        "EndUserSyncFunction",
-    ] {
+    for name in std::iter::once("CustomersFunction").chain(openers) {
         assert!(function(name).contains("SECRETS_KMS_KEY_ID: !GetAtt SecretsKey.Arn"));
         assert!(function(name).contains(&format!(
             "\"kms:EncryptionContext:purpose\": {}",
@@ -171,7 +173,7 @@ fn only_the_functions_that_need_them_may_use_the_secrets_key() {
     }
     assert_eq!(
         TEMPLATE.matches("Resource: !GetAtt SecretsKey.Arn").count(),
-        3
+        1 + openers.len()
     );
 }
 
@@ -208,6 +210,48 @@ fn the_outbox_streams_to_the_change_events_function() {
     assert!(events.contains(&filter), "{filter}");
     assert!(!events.contains("dynamodb:") && !events.contains("kms:"));
     assert!(contains("Type: AWS::Events::EventBus") && contains("Type: AWS::SQS::Queue"));
+}
+
+/// Sync on contact (SPEC 10): a rule on the change events' bus queues the `EndUserCreated`
+/// events that name a channel; the contact-sync function reads that queue only, reports failed
+/// messages, and a message failing 4 times goes to a dead-letter queue; only the rule may send
+/// to the queue.
+#[test]
+fn webhook_leads_are_queued_for_the_contact_sync_function() {
+    let rule = function("ContactSyncRule");
+    for fragment in [
+        "EventBusName: !Ref ChangeEventsBus",
+        "source: [answerpal.endusers]",
+        "detail-type: [EndUserCreated]",
+        "channelID: [{exists: true}]",
+        "Arn: !GetAtt ContactSyncQueue.Arn",
+    ] {
+        assert!(rule.contains(fragment), "{fragment}");
+    }
+    let queue = function("ContactSyncQueue");
+    let attempts = answerpal::service::contact_sync::ATTEMPTS;
+    for fragment in [
+        "deadLetterTargetArn: !GetAtt ContactSyncFailures.Arn".to_owned(),
+        format!("maxReceiveCount: {attempts}"),
+        "VisibilityTimeout: 60".to_owned(),
+    ] {
+        assert!(queue.contains(&fragment), "{fragment}");
+    }
+    let policy = function("ContactSyncQueuePolicy");
+    assert!(policy.contains("Service: events.amazonaws.com"));
+    assert!(policy.contains("\"aws:SourceArn\": !GetAtt ContactSyncRule.Arn"));
+    let sync = function("ContactSyncFunction");
+    for fragment in [
+        "Binary: contact-sync",
+        "Type: SQS",
+        "Queue: !GetAtt ContactSyncQueue.Arn",
+        "- ReportBatchItemFailures",
+        "QueueName: !GetAtt ContactSyncQueue.QueueName",
+    ] {
+        assert!(sync.contains(fragment), "{fragment}");
+    }
+    assert!(!sync.contains("sqs:") && !sync.contains("dynamodb:Scan"));
+    assert!(!sync.contains("HttpApi"), "no route reaches it");
 }
 
 /// The OpenAPI document's function serves a compiled-in file: it may touch nothing.

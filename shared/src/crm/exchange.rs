@@ -84,15 +84,17 @@ pub(super) async fn tls(
         })
 }
 
+/// A connection to the CRM, plain or TLS: one type, so that hyper's client is built once.
+pub(super) trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Connection for S {}
+
 /// Sends `request` on `stream` and reads the answer, driving the connection meanwhile (in
 /// this task: when the lookup's time limit drops it, the socket goes with it).
-pub(super) async fn exchange<S>(
-    stream: S,
+pub(super) async fn exchange(
+    stream: Box<dyn Connection>,
     request: Request<Empty<Bytes>>,
-) -> Result<Option<Vec<u8>>, CrmUnavailable>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+) -> Result<Option<Vec<u8>>, CrmUnavailable> {
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(broken)?;

@@ -2,7 +2,7 @@
 //! turned against the service. Every address the base URL's host resolves to is checked against
 //! the [`ConnectorPolicy`] when connecting (not only when the URL was saved), and the connection
 //! goes to the checked address itself, so a DNS answer that changes in between cannot reach the
-//! service's own network. TLS verifies the URL's host against Mozilla's roots; redirects are
+//! service's own network. TLS verifies the URL's host against the system's trust roots; redirects are
 //! answers, not followed; an answer is read up to 1 MiB, the whole exchange within 3 s.
 //! Credentials go in the request's headers only (marked sensitive), never in a log line.
 
@@ -12,7 +12,7 @@ mod tests;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -98,15 +98,57 @@ pub struct CrmClient {
     resolver: Arc<dyn Resolver>,
     dialer: Arc<dyn Dialer>,
     policy: ConnectorPolicy,
-    tls: Arc<rustls::ClientConfig>,
+    tls: Arc<Tls>,
+}
+
+/// The TLS client configuration: given, or on the system's trust roots, read at first use.
+struct Tls {
+    config: OnceLock<Arc<rustls::ClientConfig>>,
+}
+
+impl Tls {
+    fn config(&self) -> &Arc<rustls::ClientConfig> {
+        self.config.get_or_init(|| client_config(system_roots()))
+    }
+}
+
+/// The TLS client configuration of the connector: HTTP/1.1 over TLS 1.2 or 1.3 on `roots`.
+fn client_config(roots: RootCertStore) -> Arc<rustls::ClientConfig> {
+    let mut tls = rustls::ClientConfig::builder_with_provider(crate::aws::crypto())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(tls)
+}
+
+/// The system's trust roots (Amazon Linux's CA bundle in Lambda: Mozilla's list, updated with the
+/// runtime; `SSL_CERT_FILE` or `SSL_CERT_DIR` where set). None read: every TLS connection fails,
+/// each sync a 502.
+fn system_roots() -> RootCertStore {
+    let found = rustls_native_certs::load_native_certs();
+    let mut roots = RootCertStore::empty();
+    let (added, ignored) = roots.add_parsable_certificates(found.certs);
+    if added == 0 || !found.errors.is_empty() {
+        let errors: Vec<String> = found.errors.iter().map(ToString::to_string).collect();
+        tracing::warn!(added, ignored, ?errors, "the system's trust roots, read");
+    }
+    roots
 }
 
 impl CrmClient {
-    /// The connector of a deployed function (`PublicOnly`) or of the local server.
+    /// The connector of a deployed function (`PublicOnly`) or of the local server: the system's
+    /// resolver and trust roots (read at the first TLS connection, not at start).
     pub fn new(policy: ConnectorPolicy) -> Self {
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        Self::with(Arc::new(SystemResolver), Arc::new(TcpDialer), policy, roots)
+        CrmClient {
+            resolver: Arc::new(SystemResolver),
+            dialer: Arc::new(TcpDialer),
+            policy,
+            tls: Arc::new(Tls {
+                config: OnceLock::new(),
+            }),
+        }
     }
 
     /// A connector that sends nothing off this machine: it resolves no name and connects to
@@ -128,17 +170,13 @@ impl CrmClient {
         policy: ConnectorPolicy,
         roots: RootCertStore,
     ) -> Self {
-        let mut tls = rustls::ClientConfig::builder_with_provider(crate::aws::crypto())
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default TLS versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         CrmClient {
             resolver,
             dialer,
             policy,
-            tls: Arc::new(tls),
+            tls: Arc::new(Tls {
+                config: OnceLock::from(client_config(roots)),
+            }),
         }
     }
 
@@ -148,12 +186,28 @@ impl CrmClient {
         target: &CrmTarget,
         lookup: &Lookup,
     ) -> Result<Option<Vec<u8>>, CrmUnavailable> {
+        self.lookup_within(target, lookup, TIMEOUT).await
+    }
+
+    /// [`CrmClient::lookup`] given at most `left` (less than its own [`TIMEOUT`] when the time
+    /// of the sync it is part of runs out).
+    pub async fn lookup_within(
+        &self,
+        target: &CrmTarget,
+        lookup: &Lookup,
+        left: Duration,
+    ) -> Result<Option<Vec<u8>>, CrmUnavailable> {
         let url = lookup.url(&target.base);
-        match tokio::time::timeout(TIMEOUT, self.ask(&url, target)).await {
+        let allowed = TIMEOUT.min(left);
+        match tokio::time::timeout(allowed, self.ask(&url, target)).await {
             Ok(answer) => answer,
-            Err(_) => Err(CrmUnavailable(format!(
+            Err(_) if allowed == TIMEOUT => Err(CrmUnavailable(format!(
                 "the CRM did not answer within {} s",
                 TIMEOUT.as_secs()
+            ))),
+            Err(_) => Err(CrmUnavailable(format!(
+                "the CRM did not answer in the {} ms left of the sync's time",
+                allowed.as_millis()
             ))),
         }
     }
@@ -165,10 +219,10 @@ impl CrmClient {
         match url.scheme() {
             "https" => {
                 let host = url.host_str().unwrap_or_default();
-                let tls = exchange::tls(&self.tls, host, stream).await?;
-                exchange::exchange(tls, request).await
+                let tls = exchange::tls(self.tls.config(), host, stream).await?;
+                exchange::exchange(Box::new(tls), request).await
             }
-            _ => exchange::exchange(stream, request).await,
+            _ => exchange::exchange(Box::new(stream), request).await,
         }
     }
 

@@ -209,9 +209,12 @@ async fn tls_verifies_the_certificate_against_the_trusted_roots() {
     let server = testing::tls_server(RECORD.to_vec()).await;
     let resolver = StubResolver::answering(&[&["8.8.8.8"]]);
     let dialer = RecordingDialer::to(&server);
-    let mut roots = RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let crm = CrmClient::with(resolver, dialer, ConnectorPolicy::PublicOnly, roots);
+    let crm = CrmClient::with(
+        resolver,
+        dialer,
+        ConnectorPolicy::PublicOnly,
+        system_roots(),
+    );
     let failed = crm
         .lookup(&target("https://localhost/", CrmAuth::None), &by_ref())
         .await

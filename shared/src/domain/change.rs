@@ -190,6 +190,16 @@ pub fn of_end_user(
     changes
 }
 
+/// The events of `lead`, a new sender a webhook on channel `channel` created: as any created
+/// end user's, its `EndUserCreated` naming the channel (what sync on contact listens for, SPEC 10).
+pub fn of_lead(tenant: TenantId, lead: &EndUser, channel: u64, now: Timestamp) -> Vec<Change> {
+    let mut changes = of_end_user(tenant, None, Some(lead), now);
+    if let Some(created) = changes.first_mut() {
+        created.channel_id = Some(channel);
+    }
+    changes
+}
+
 /// End user `user` (as written) now likely the same person as `candidate` (SPEC 9).
 pub fn duplicate_suspected(
     tenant: TenantId,
@@ -406,6 +416,15 @@ mod tests {
             [EndUserCreated, UidLinked, UidLinked, UidConsentChanged]
         );
         assert_eq!(created[3].consent, Some(ConsentStatus::OptedIn));
+        assert!(created.iter().all(|c| c.channel_id.is_none()));
+        let lead = of_lead(tenant(), &before, 17, created[0].occurred_at);
+        assert_eq!(
+            lead[0].channel_id,
+            Some(17),
+            "a lead's creation names its channel"
+        );
+        assert!(lead[1..].iter().all(|c| c.channel_id.is_none()));
+        assert_eq!(lead[1..], created[1..]);
         assert_eq!(created[3].end_user_uid_id, Some(before.uids[1].id));
 
         let mut after = before.next_version(Timestamp::now());

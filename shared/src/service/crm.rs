@@ -3,6 +3,8 @@
 //! one transaction conditional on the end user's version (a change meanwhile applies the same
 //! answer to the fresh read), with the UIDs other end users hold reported rather than moved.
 
+use std::time::{Duration, Instant};
+
 use super::end_users::{Revised, load, write_revision};
 use super::unit_of_work::{self, Exhausted, Record, Step};
 use crate::crm::CrmClient;
@@ -34,6 +36,10 @@ pub struct Connector<'a> {
     pub crm: &'a CrmClient,
 }
 
+/// All lookups of one sync together get this long (each at most the connector's own 3 s), so a
+/// CRM slow on each of several UIDs leaves the request time to write within its deadline.
+pub const ASK_BUDGET: Duration = Duration::from_secs(5);
+
 /// `POST /api/EndUsers/{id}/sync`: the end user (404, 410; an anonymized one 409), the tenant's
 /// connector (409 without one), the CRM's record (502 when it gives none usable), then one
 /// transaction applying it (none when it changes nothing), completing `record`.
@@ -44,6 +50,26 @@ pub async fn sync(
     id: u64,
     record: Option<&dyn Record<Synced>>,
 ) -> Result<Synced, ApiError> {
+    let user = syncable(table, tenant, id).await?;
+    let target = target(table, connector.vault, tenant).await?;
+    synced(table, connector, &target, (tenant, user), record).await
+}
+
+/// Sync on contact (SPEC 10): as [`sync`], the tenant's connector read first, so that a tenant
+/// without one costs a single read.
+pub async fn sync_on_contact(
+    table: &dyn Table,
+    connector: &Connector<'_>,
+    tenant: TenantId,
+    id: u64,
+) -> Result<Synced, ApiError> {
+    let target = target(table, connector.vault, tenant).await?;
+    let user = syncable(table, tenant, id).await?;
+    synced(table, connector, &target, (tenant, user), None).await
+}
+
+/// End user `id`, unless it was anonymized (409).
+async fn syncable(table: &dyn Table, tenant: TenantId, id: u64) -> Result<EndUser, ApiError> {
     let user = load(table, tenant, id).await?;
     if user.is_anonymized() {
         return Err(ApiError::Conflict {
@@ -52,8 +78,19 @@ pub async fn sync(
             holder: None,
         });
     }
-    let target = target(table, connector.vault, tenant).await?;
-    let found = ask(connector.crm, &target, &user).await?;
+    Ok(user)
+}
+
+/// `tenant`'s end user `user` synced with the CRM of `target`.
+async fn synced(
+    table: &dyn Table,
+    connector: &Connector<'_>,
+    target: &CrmTarget,
+    (tenant, user): (TenantId, EndUser),
+    record: Option<&dyn Record<Synced>>,
+) -> Result<Synced, ApiError> {
+    let id = user.id;
+    let found = ask(connector.crm, target, &user).await?;
     let mut first_read = Some(user);
     unit_of_work::run_recorded(table, Exhausted::Conflict, record, |_| {
         let read = first_read.take();
@@ -108,14 +145,24 @@ async fn target(table: &dyn Table, vault: &Vault, tenant: TenantId) -> Result<Cr
 }
 
 /// The CRM's record of `user`: the answer to the first of its lookups the CRM knows; `None`
-/// when it knows none (or `user` has nothing to look up by).
+/// when it knows none (or `user` has nothing to look up by). 502 past [`ASK_BUDGET`].
 async fn ask(
     crm: &CrmClient,
     target: &CrmTarget,
     user: &EndUser,
 ) -> Result<Option<CrmRecord>, ApiError> {
-    for lookup in crm::lookups(user) {
-        let answer = crm.lookup(target, &lookup).await;
+    let lookups = crm::lookups(user);
+    let started = Instant::now();
+    for lookup in &lookups {
+        let left = ASK_BUDGET.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(ApiError::CrmUnavailable(format!(
+                "the CRM did not answer {} lookups within {} s",
+                lookups.len(),
+                ASK_BUDGET.as_secs()
+            )));
+        }
+        let answer = crm.lookup_within(target, lookup, left).await;
         match answer.map_err(|unavailable| ApiError::CrmUnavailable(unavailable.0))? {
             Some(body) => {
                 return CrmRecord::parse(&body)

@@ -4,6 +4,7 @@ pub mod account;
 pub mod anonymize;
 pub mod change_events;
 pub mod consent;
+pub mod contact_sync;
 pub mod crm;
 pub mod duplicates;
 pub mod end_users;

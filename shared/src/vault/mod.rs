@@ -9,6 +9,7 @@
 //! per request (a webhook needs them for every message).
 
 pub mod kms;
+pub mod kms_api;
 pub mod kms_mac;
 pub mod local;
 pub mod suppression;
@@ -24,6 +25,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use crate::config::{ConfigError, Settings};
 use crate::domain::TenantId;
 use crate::domain::customer::{Sealed, SecretValues};
+use kms_api::KmsApi;
 
 /// How long an unwrapped data key is kept in memory.
 pub const DATA_KEY_TTL: Duration = Duration::from_secs(300);
@@ -131,8 +133,8 @@ impl Vault {
             (Some(_), Some(_)) => Err(ConfigError::TwoSecretsKeys),
             (None, None) => Err(ConfigError::MissingSecretsKey),
             (Some(key_id), None) => {
-                let client = kms::client(&settings.dynamodb, secrets.kms_endpoint.as_deref());
-                Ok(Vault::new(kms::KmsKeys::new(client, key_id)))
+                let api = KmsApi::new(&settings.dynamodb, secrets.kms_endpoint.as_deref());
+                Ok(Vault::new(kms::KmsKeys::new(api, key_id)))
             }
             (None, Some(key)) => Ok(Vault::new(local::LocalKeys::from_base64(key)?)),
         }

@@ -11,6 +11,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use ring::hmac;
 
+use super::kms_api::KmsApi;
 use super::kms_mac::KmsMac;
 use super::local::LocalKeys;
 use super::{DATA_KEY_TTL, KeyBytes, VaultError};
@@ -57,11 +58,8 @@ impl Suppressions {
         match (&secrets.suppression_kms_key_id, &secrets.local_key) {
             (Some(key_id), _) => {
                 let endpoint = secrets.kms_endpoint.as_deref();
-                Ok(Suppressions::new(KmsMac::new(
-                    &settings.dynamodb,
-                    endpoint,
-                    key_id,
-                )))
+                let api = KmsApi::new(&settings.dynamodb, endpoint);
+                Ok(Suppressions::new(KmsMac::new(api, key_id)))
             }
             (None, Some(key)) => Ok(Suppressions::new(LocalKeys::from_base64(key)?)),
             (None, None) => Err(ConfigError::MissingSuppressionKey),

@@ -15,6 +15,7 @@ on_both_stores!(
     each_auth_type_sends_its_header,
     a_customer_ref_another_end_user_holds_is_a_409_and_nothing_changes,
     every_failing_crm_is_a_502_and_nothing_changes,
+    the_lookups_of_one_sync_share_five_seconds,
     a_tenant_without_a_connector_is_a_409,
     the_deployed_connector_refuses_loopback,
     a_keyed_sync_asks_the_crm_once,
@@ -26,7 +27,7 @@ const RECORD_EMAIL: &str = "uidType=Email&uid=crm-sync%40example.com";
 
 /// The API as the local server runs it with `CRM_ALLOW_LOOPBACK=true`, its tenant 1 connected
 /// to `crm` with `auth` (the account fields of that type).
-async fn connected(api: &TestApi, crm: &FakeCrm, auth: Value) -> TestApi {
+pub async fn connected(api: &TestApi, crm: &FakeCrm, auth: Value) -> TestApi {
     let local = api.allowing_crm_loopback();
     let mut body = json!({"apiBaseUrl": crm.base_url});
     if let (Some(body), Some(auth)) = (body.as_object_mut(), auth.as_object()) {
@@ -37,7 +38,7 @@ async fn connected(api: &TestApi, crm: &FakeCrm, auth: Value) -> TestApi {
     local
 }
 
-fn bearer() -> Value {
+pub fn bearer() -> Value {
     json!({"apiAuthenticationType": "Bearer", "apiToken": "crm-token-1"})
 }
 
@@ -134,6 +135,37 @@ async fn a_sync_applies_the_record_found_by_customer_ref(api: TestApi) {
     assert_eq!(again.status, 200);
     assert_eq!(again.header("etag").map(str::to_owned), version);
     assert_eq!(entries_of_kind(&api, &id, "crmSynced").await.len(), 1);
+}
+
+async fn the_lookups_of_one_sync_share_five_seconds(api: TestApi) {
+    let crm = FakeCrm::start().await;
+    let api = connected(&api, &crm, bearer()).await;
+    let body = json!({"uids": [
+        {"uidType": "Email", "uid": "crm-sync@example.com"},
+        {"uidType": "Phone", "uid": "+32470000778"},
+        {"uidType": "WhatsApp", "uid": "+32470000779"}
+    ]});
+    let id = api.create(1, body).await["endUserID"].clone();
+    // Each lookup within its own 3 s, but not all three within the sync's 5 s.
+    let slow_unknown = || CrmAnswer::raw(404, Vec::new()).after(Duration::from_secs(2));
+    for query in [
+        RECORD_EMAIL,
+        "uidType=Phone&uid=%2B32470000778",
+        "uidType=WhatsApp&uid=%2B32470000779",
+    ] {
+        crm.answer(query, slow_unknown());
+    }
+    let started = std::time::Instant::now();
+    let synced = api.post(&sync_path(&id), 1, json!({})).await;
+    let took = started.elapsed();
+    assert_eq!(synced.status, 502, "{:?}", synced.body);
+    let detail = synced.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("left of the sync's time"), "{detail}");
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(7),
+        "{took:?}"
+    );
+    assert_eq!(crm.received().len(), 3);
 }
 
 async fn without_a_customer_ref_each_primary_uid_is_asked_in_uid_type_order(api: TestApi) {

@@ -34,6 +34,7 @@ mod channels;
 mod concurrency;
 mod conditional;
 mod consent;
+mod contact_sync;
 mod create;
 mod crm_sync;
 mod cursor_paging;

@@ -223,7 +223,8 @@ async fn resolve(
     // A UID taken meanwhile is a lost race here, not a conflict: the next attempt finds its
     // holder.
     tx.push_races(writes);
-    changes.extend(change::of_end_user(tenant, None, Some(&revision.user), now));
+    let channel = request.channel.id;
+    changes.extend(change::of_lead(tenant, &revision.user, channel, now));
     changes.extend(suspected);
     Ok(Sender {
         end_user_id: revision.user.id,
