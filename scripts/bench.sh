@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # The functions are built with the release profile, as `cargo lambda build --release` builds
 # them, here for this machine's own target (the arm64 standard library cannot be installed on it).
-functions=(end-users end-user-imports end-user-lifecycle end-user-hygiene end-user-timeline end-user-sync end-user-uids openapi change-events customers tickets webhooks retention erasure)
+functions=(end-users end-user-imports end-user-lifecycle end-user-hygiene end-user-timeline end-user-sync end-user-uids openapi change-events contact-sync customers tickets webhooks retention erasure)
 packages=()
 for binary in "${functions[@]}"; do packages+=(-p "$binary"); done
 cargo build --release --quiet "${packages[@]}"

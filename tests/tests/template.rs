@@ -246,11 +246,16 @@ fn webhook_leads_are_queued_for_the_contact_sync_function() {
         "Type: SQS",
         "Queue: !GetAtt ContactSyncQueue.Arn",
         "- ReportBatchItemFailures",
-        "QueueName: !GetAtt ContactSyncQueue.QueueName",
+        "- sqs:GetQueueAttributes\n              Resource: !GetAtt ContactSyncQueue.Arn",
     ] {
         assert!(sync.contains(fragment), "{fragment}");
     }
-    assert!(!sync.contains("sqs:") && !sync.contains("dynamodb:Scan"));
+    assert_eq!(
+        sync.matches("sqs:").count(),
+        4,
+        "receive, delete, visibility, attributes"
+    );
+    assert!(!sync.contains("sqs:SendMessage") && !sync.contains("dynamodb:Scan"));
     assert!(!sync.contains("HttpApi"), "no route reaches it");
 }
 
