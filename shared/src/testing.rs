@@ -88,7 +88,10 @@ pub async fn tls_server(answer: Vec<u8>) -> Canned {
         .expect("the leaf certificate");
     let key = PrivateKeyDer::from_pem_slice(include_bytes!("aws/testdata/localhost.key"))
         .expect("the leaf key");
-    let config = rustls::ServerConfig::builder_with_provider(crate::aws::crypto())
+    // A server loads its key: the full provider, not the clients' (which loads none).
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("TLS versions")
         .with_no_client_auth()

@@ -150,10 +150,30 @@ impl Service<Uri> for Preconnected {
 
 /// The TLS crypto: *ring*. rustls 0.23.48 deprecates its *ring* provider for lacking
 /// post-quantum key exchange, which its aws-lc-rs provider has; DynamoDB and KMS do not require
-/// it, and the switch waits on measuring what it costs the functions (docs/decisions.md).
+/// it, and the switch waits on measuring what it costs the functions (docs/decisions.md). The
+/// clients present no certificate of their own, so the provider loads no private key (its RSA
+/// and ECDSA signing code stays out of the binaries).
 #[allow(deprecated)]
 pub(crate) fn crypto() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(rustls::crypto::CryptoProvider {
+        key_provider: &NoPrivateKeys,
+        ..rustls::crypto::ring::default_provider()
+    })
+}
+
+/// Refuses every private key: no client of this crate authenticates with a certificate.
+#[derive(Debug)]
+struct NoPrivateKeys;
+
+impl rustls::crypto::KeyProvider for NoPrivateKeys {
+    fn load_private_key(
+        &self,
+        _key: rustls_pki_types::PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        Err(rustls::Error::General(
+            "this process's TLS clients present no certificate".into(),
+        ))
+    }
 }
 
 fn build_pool(roots: RootCertStore, connect_timeout: Duration, allow_http: bool) -> Pool {
@@ -248,6 +268,14 @@ mod tests {
     use tokio::net::TcpListener;
 
     use super::*;
+
+    #[test]
+    fn the_clients_provider_loads_no_private_key() {
+        use rustls_pki_types::PrivateKeyDer;
+        let key = PrivateKeyDer::from_pem_slice(include_bytes!("testdata/localhost.key"))
+            .expect("the test key");
+        assert!(crypto().key_provider.load_private_key(key).is_err());
+    }
 
     #[test]
     fn the_compiled_in_trust_roots_are_five_certificates() {
