@@ -2,8 +2,9 @@
 //! turned against the service. Every address the base URL's host resolves to is checked against
 //! the [`ConnectorPolicy`] when connecting (not only when the URL was saved), and the connection
 //! goes to the checked address itself, so a DNS answer that changes in between cannot reach the
-//! service's own network. TLS verifies the URL's host against the system's trust roots; redirects are
-//! answers, not followed; an answer is read up to 1 MiB, the whole exchange within 3 s.
+//! service's own network. TLS verifies the URL's host against the system's trust roots;
+//! redirects are answers, not followed; an answer is read up to 1 MiB, the whole exchange within
+//! 3 s.
 //! Credentials go in the request's headers only (marked sensitive), never in a log line.
 
 mod exchange;
