@@ -85,26 +85,32 @@ where
     (retryable, DisplayErrorContext(error).to_string())
 }
 
+/// The error codes of DynamoDB, EventBridge and KMS worth a later retry: throttling, capacity,
+/// the services' internal errors (the SDK clients' and the hand-written KMS calls' one list).
+pub(crate) const RETRYABLE_ERRORS: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "ThrottlingException",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+    "KMSInternalException",
+    "DependencyTimeoutException",
+];
+
 /// Throttling, capacity, time-outs and network failures.
 fn is_retryable<E, R>(error: &SdkError<E, R>) -> bool
 where
     E: ProvideErrorMetadata,
 {
-    const RETRYABLE: &[&str] = &[
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "ThrottlingException",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "LimitExceededException",
-        "KMSInternalException",
-        "DependencyTimeoutException",
-    ];
     match error {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             true
         }
-        SdkError::ServiceError(e) => e.err().code().is_some_and(|c| RETRYABLE.contains(&c)),
+        SdkError::ServiceError(e) => e
+            .err()
+            .code()
+            .is_some_and(|c| RETRYABLE_ERRORS.contains(&c)),
         _ => false,
     }
 }

@@ -23,13 +23,6 @@ use super::{KeyBytes, VaultError};
 use crate::aws::{self, Https};
 use crate::config::DynamoSettings;
 
-/// KMS error types worth another attempt (besides any 5xx answer).
-const RETRYABLE: &[&str] = &[
-    "ThrottlingException",
-    "KMSInternalException",
-    "DependencyTimeoutException",
-    "LimitExceededException",
-];
 /// Attempts of a call that keeps failing in a way worth a retry, as the SDK's standard mode.
 const ATTEMPTS: u32 = 3;
 /// The first retry waits up to this long (full jitter), the next up to twice it.
@@ -131,7 +124,7 @@ impl KmsApi {
             .or_else(|| text("Message"))
             .unwrap_or_default();
         let described = format!("{kind} ({status}): {message}");
-        match status >= 500 || RETRYABLE.contains(&kind) {
+        match status >= 500 || aws::RETRYABLE_ERRORS.contains(&kind) {
             true => Err(unavailable(&described)),
             false => Err(VaultError::Internal(format!(
                 "KMS {operation}: {described}"
